@@ -1,0 +1,2 @@
+/* abi.c: placeholder until the module lands. */
+typedef int rw_abi_placeholder;

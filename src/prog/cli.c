@@ -1,0 +1,59 @@
+/* cli.c: conventions shared by runway and runwayd. */
+#include "cli.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+#include "config.h"
+
+void rw_cli_err(const struct rw_cli *cli, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "%s: ", cli->prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int rw_cli_usage(const struct rw_cli *cli, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "%s: usage error: ", cli->prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry '%s --help'.\n", cli->prog);
+	return RW_EXIT_USAGE;
+}
+
+int rw_cli_is_help(const char *arg)
+{
+	return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0;
+}
+
+int rw_cli_opt_value(const struct rw_cli *cli, int argc, char **argv, int *i,
+		     const char *name, const char **ret)
+{
+	const char *a = argv[*i];
+	size_t n = strlen(name);
+	if (strncmp(a, "--", 2) != 0 || strncmp(a + 2, name, n) != 0)
+		return 0;
+	if (a[2 + n] == '=') {
+		*ret = a + 3 + n;
+		return 1;
+	}
+	if (a[2 + n] != '\0')
+		return 0;
+	if (*i + 1 >= argc) {
+		rw_cli_usage(cli, "option --%s needs a value", name);
+		return -1;
+	}
+	*ret = argv[++*i];
+	return 1;
+}
+
+void rw_cli_version(const struct rw_cli *cli)
+{
+	printf("%s %s\n", cli->prog, RUNWAY_VERSION);
+}

@@ -1,0 +1,46 @@
+/* cli.h: conventions shared by runway and runwayd.
+ *
+ * Exit codes: 0 ok, 1 failure, 2 usage error. Messages and errors go to
+ * standard error; results (and --json output) to standard output. */
+#ifndef RW_CLI_H
+#define RW_CLI_H
+
+#include <stdio.h>
+
+enum {
+	RW_EXIT_OK = 0,
+	RW_EXIT_FAIL = 1,
+	RW_EXIT_USAGE = 2
+};
+
+/* Global options, parsed before the command word. */
+struct rw_cli {
+	const char *prog;         /* "runway" or "runwayd" */
+	const char *config_path;  /* --config FILE */
+	const char *rpc_url;      /* --rpc-url URL or $RUNWAY_RPC_URL */
+	const char *database_url; /* --database-url URL or $RUNWAY_DATABASE_URL */
+	int json;                 /* --json */
+};
+
+/* Prints "PROG: message\n" to standard error. */
+void rw_cli_err(const struct rw_cli *cli, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Prints "PROG: usage error: message\nTry 'PROG ... --help'.\n" and
+ * returns RW_EXIT_USAGE, so callers can `return rw_cli_usage(...)`. */
+int rw_cli_usage(const struct rw_cli *cli, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Returns 1 when arg is "-h" or "--help". */
+int rw_cli_is_help(const char *arg);
+
+/* If argv[*i] is "--name VALUE" or "--name=VALUE", stores VALUE in *ret,
+ * advances *i past it and returns 1. Returns 0 when argv[*i] is another
+ * option, and -1 (after printing a usage error) when the value is missing. */
+int rw_cli_opt_value(const struct rw_cli *cli, int argc, char **argv, int *i,
+		     const char *name, const char **ret);
+
+/* Prints the version line "PROG VERSION" to standard output. */
+void rw_cli_version(const struct rw_cli *cli);
+
+#endif

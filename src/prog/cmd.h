@@ -1,0 +1,12 @@
+/* cmd.h: the runway CLI's commands. Each takes the parsed global options
+ * and the arguments after the command word (argv[0] is the command word)
+ * and returns an exit code (RW_EXIT_*). */
+#ifndef RW_CMD_H
+#define RW_CMD_H
+
+#include "cli.h"
+
+int rw_cmd_keys(struct rw_cli *cli, int argc, char **argv);
+int rw_cmd_tx(struct rw_cli *cli, int argc, char **argv);
+
+#endif

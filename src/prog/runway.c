@@ -1,0 +1,113 @@
+/* runway.c: the runway CLI: `runway [global options] COMMAND [SUBCOMMAND]
+ * [options]`. Dispatches to the cmd_*.c files. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cmd.h"
+#include "key.h"
+
+static const char usage[] =
+	"Usage: runway [global options] COMMAND [SUBCOMMAND] [options]\n"
+	"\n"
+	"The runway command-line tool: keys, offline signing, and (with a node\n"
+	"and a database) billing operations.\n"
+	"\n"
+	"Commands:\n"
+	"  keys new|import|address   make, import or show a keystore key\n"
+	"  tx sign|decode            sign a transaction offline; decode a raw one\n"
+	"\n"
+	"Global options (before or after the command):\n"
+	"  --config FILE         configuration file\n"
+	"  --rpc-url URL         JSON-RPC endpoint (env RUNWAY_RPC_URL)\n"
+	"  --database-url URL    PostgreSQL connection string (env RUNWAY_DATABASE_URL)\n"
+	"  --json                machine-readable output on standard output\n"
+	"  -h, --help            this help; `runway COMMAND --help` for a command\n"
+	"  --version             print the version\n"
+	"\n"
+	"Exit status: 0 ok, 1 failure, 2 usage error.\n";
+
+struct command {
+	const char *name;
+	int (*run)(struct rw_cli *cli, int argc, char **argv);
+};
+
+static const struct command commands[] = {
+	{ "keys", rw_cmd_keys },
+	{ "tx", rw_cmd_tx },
+};
+
+/* Removes the global options from argv (wherever they are) into cli.
+ * Returns the new argc, or -1 after a usage error. */
+static int take_global_options(struct rw_cli *cli, int argc, char **argv)
+{
+	int out = 1;
+	for (int i = 1; i < argc; i++) {
+		const char *v;
+		int r;
+		if (strcmp(argv[i], "--") == 0) {
+			while (i < argc)
+				argv[out++] = argv[i++];
+			break;
+		}
+		if (strcmp(argv[i], "--json") == 0) {
+			cli->json = 1;
+			continue;
+		}
+		if ((r = rw_cli_opt_value(cli, argc, argv, &i, "config", &v)) != 0) {
+			if (r < 0)
+				return -1;
+			cli->config_path = v;
+			continue;
+		}
+		if ((r = rw_cli_opt_value(cli, argc, argv, &i, "rpc-url", &v)) != 0) {
+			if (r < 0)
+				return -1;
+			cli->rpc_url = v;
+			continue;
+		}
+		if ((r = rw_cli_opt_value(cli, argc, argv, &i, "database-url", &v)) != 0) {
+			if (r < 0)
+				return -1;
+			cli->database_url = v;
+			continue;
+		}
+		argv[out++] = argv[i];
+	}
+	argv[out] = NULL;
+	return out;
+}
+
+int main(int argc, char **argv)
+{
+	struct rw_cli cli = { .prog = "runway" };
+	cli.rpc_url = getenv("RUNWAY_RPC_URL");
+	cli.database_url = getenv("RUNWAY_DATABASE_URL");
+
+	argc = take_global_options(&cli, argc, argv);
+	if (argc < 0)
+		return RW_EXIT_USAGE;
+	if (argc < 2)
+		return rw_cli_usage(&cli, "no command given");
+	if (rw_cli_is_help(argv[1]) || strcmp(argv[1], "help") == 0) {
+		fputs(usage, stdout);
+		return RW_EXIT_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+		rw_cli_version(&cli);
+		return RW_EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(argv[1], commands[i].name) != 0)
+			continue;
+		if (rw_key_init() < 0) {
+			rw_cli_err(&cli, "cannot initialise the secp256k1 context");
+			return RW_EXIT_FAIL;
+		}
+		int rc = commands[i].run(&cli, argc - 1, argv + 1);
+		rw_key_cleanup();
+		return rc;
+	}
+	return rw_cli_usage(&cli, "unknown command '%s'", argv[1]);
+}
