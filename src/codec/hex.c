@@ -43,8 +43,7 @@ static int decode_digits(uint8_t *out, const char *s, size_t n)
 	return 0;
 }
 
-int rw_hex_decode_fixed(uint8_t *out, size_t n, const char *s, size_t slen,
-			unsigned flags)
+int rw_hex_decode_fixed(uint8_t *out, size_t n, const char *s, size_t slen, unsigned flags)
 {
 	int r = strip_prefix(&s, &slen, flags);
 	if (r < 0)
@@ -57,8 +56,7 @@ int rw_hex_decode_fixed(uint8_t *out, size_t n, const char *s, size_t slen,
 	return decode_digits(out, s, n);
 }
 
-int rw_hex_decode_buf(struct rw_buf *out, const char *s, size_t slen,
-		      unsigned flags)
+int rw_hex_decode_buf(struct rw_buf *out, const char *s, size_t slen, unsigned flags)
 {
 	int r = strip_prefix(&s, &slen, flags);
 	if (r < 0)

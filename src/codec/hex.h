@@ -19,15 +19,13 @@ enum {
  * RW_ERANGE when the text has a different number of digits (odd counts
  * included). out is untouched on failure.
  * Args: out: n bytes; s, slen: the text (need not be NUL-terminated). */
-int rw_hex_decode_fixed(uint8_t *out, size_t n, const char *s, size_t slen,
-			unsigned flags);
+int rw_hex_decode_fixed(uint8_t *out, size_t n, const char *s, size_t slen, unsigned flags);
 
 /* Decodes hex text of any even length, appending the bytes to out.
  * Returns the number of bytes appended; RW_EINVAL (odd digit count, bad
  * digit, prefix rule broken), RW_ETOOBIG or RW_ENOMEM. On failure out is
  * unchanged. */
-int rw_hex_decode_buf(struct rw_buf *out, const char *s, size_t slen,
-		      unsigned flags);
+int rw_hex_decode_buf(struct rw_buf *out, const char *s, size_t slen, unsigned flags);
 
 /* Encodes n bytes as lowercase hex, with "0x" when prefix is nonzero, and
  * a terminating NUL. out must hold 2*n + 3 chars. Returns the number of

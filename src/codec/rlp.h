@@ -48,8 +48,7 @@ struct rw_rlp_item {
  * when the input ends early; RW_ENONCANON for a single byte < 0x80
  * encoded as a string, a long form used for a payload < 56 bytes, or a
  * length with leading zeros. Children of a list are not checked here. */
-int rw_rlp_decode_prefix(struct rw_rlp_item *ret, size_t *ret_used,
-			 const uint8_t *in, size_t n);
+int rw_rlp_decode_prefix(struct rw_rlp_item *ret, size_t *ret_used, const uint8_t *in, size_t n);
 
 /* Decodes exactly one item filling in[0..n), checking every nested list
  * recursively (children must fill their parent exactly). Returns 0, the

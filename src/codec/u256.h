@@ -40,8 +40,7 @@ int rw_u256_mul(rw_u256 *ret, const rw_u256 *a, const rw_u256 *b);
 
 /* *ret_q = a / b and *ret_r = a % b (either may be NULL). Returns 0 or
  * RW_EDIVZERO when b is zero. */
-int rw_u256_divmod(rw_u256 *ret_q, rw_u256 *ret_r, const rw_u256 *a,
-		   const rw_u256 *b);
+int rw_u256_divmod(rw_u256 *ret_q, rw_u256 *ret_r, const rw_u256 *a, const rw_u256 *b);
 
 /* *ret = a / b. Returns 0 or RW_EDIVZERO. */
 int rw_u256_div(rw_u256 *ret, const rw_u256 *a, const rw_u256 *b);
@@ -97,7 +96,6 @@ int rw_u256_format_units(char *out, const rw_u256 *v, unsigned decimals);
  * ".5" is refused, "10." is refused. More fractional digits than
  * `decimals` is RW_ERANGE (never rounded); a result >= 2^256 is
  * RW_ERANGE; anything else malformed is RW_EINVAL. */
-int rw_u256_parse_units(rw_u256 *ret, const char *s, size_t n,
-			unsigned decimals);
+int rw_u256_parse_units(rw_u256 *ret, const char *s, size_t n, unsigned decimals);
 
 #endif

@@ -32,8 +32,8 @@ int rw_cli_is_help(const char *arg)
 	return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0;
 }
 
-int rw_cli_opt_value(const struct rw_cli *cli, int argc, char **argv, int *i,
-		     const char *name, const char **ret)
+int rw_cli_opt_value(const struct rw_cli *cli, int argc, char **argv, int *i, const char *name,
+		     const char **ret)
 {
 	const char *a = argv[*i];
 	size_t n = strlen(name);

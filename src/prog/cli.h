@@ -7,11 +7,7 @@
 
 #include <stdio.h>
 
-enum {
-	RW_EXIT_OK = 0,
-	RW_EXIT_FAIL = 1,
-	RW_EXIT_USAGE = 2
-};
+enum { RW_EXIT_OK = 0, RW_EXIT_FAIL = 1, RW_EXIT_USAGE = 2 };
 
 /* Global options, parsed before the command word. */
 struct rw_cli {
@@ -37,8 +33,8 @@ int rw_cli_is_help(const char *arg);
 /* If argv[*i] is "--name VALUE" or "--name=VALUE", stores VALUE in *ret,
  * advances *i past it and returns 1. Returns 0 when argv[*i] is another
  * option, and -1 (after printing a usage error) when the value is missing. */
-int rw_cli_opt_value(const struct rw_cli *cli, int argc, char **argv, int *i,
-		     const char *name, const char **ret);
+int rw_cli_opt_value(const struct rw_cli *cli, int argc, char **argv, int *i, const char *name,
+		     const char **ret);
 
 /* Prints the version line "PROG VERSION" to standard output. */
 void rw_cli_version(const struct rw_cli *cli);

@@ -18,7 +18,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!enc)
 			abort();
 		size_t skip = size >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X') ? 2 : 0;
-		if (strlen(enc + 2) != size - skip || strncasecmp(enc + 2, s + skip, size - skip) != 0)
+		if (strlen(enc + 2) != size - skip ||
+		    strncasecmp(enc + 2, s + skip, size - skip) != 0)
 			abort();
 		free(enc);
 	}

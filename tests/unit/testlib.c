@@ -71,8 +71,7 @@ size_t tl_lines(char *text, char **lines, size_t max)
 {
 	size_t n = 0;
 	char *save = NULL;
-	for (char *l = strtok_r(text, "\n", &save); l && n < max;
-	     l = strtok_r(NULL, "\n", &save)) {
+	for (char *l = strtok_r(text, "\n", &save); l && n < max; l = strtok_r(NULL, "\n", &save)) {
 		size_t k = strlen(l);
 		if (k && l[k - 1] == '\r')
 			l[--k] = '\0';
