@@ -34,8 +34,8 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{"keys", rw_cmd_keys},
-	{"tx", rw_cmd_tx},
+	{ "keys", rw_cmd_keys },
+	{ "tx", rw_cmd_tx },
 };
 
 /* Removes the global options from argv (wherever they are) into cli.
@@ -81,7 +81,7 @@ static int take_global_options(struct rw_cli *cli, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	struct rw_cli cli = {.prog = "runway"};
+	struct rw_cli cli = { .prog = "runway" };
 	cli.rpc_url = getenv("RUNWAY_RPC_URL");
 	cli.database_url = getenv("RUNWAY_DATABASE_URL");
 

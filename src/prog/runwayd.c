@@ -22,7 +22,7 @@ static const char usage[] =
 
 int main(int argc, char **argv)
 {
-	struct rw_cli cli = {.prog = "runwayd"};
+	struct rw_cli cli = { .prog = "runwayd" };
 	for (int i = 1; i < argc; i++) {
 		const char *v;
 		int r;
