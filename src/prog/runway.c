@@ -17,6 +17,7 @@ static const char usage[] =
 	"Commands:\n"
 	"  keys new|import|address   make, import or show a keystore key\n"
 	"  tx sign|decode            sign a transaction offline; decode a raw one\n"
+	"  db migrate|status         apply or list the database schema migrations\n"
 	"\n"
 	"Global options (before or after the command):\n"
 	"  --config FILE         configuration file\n"
@@ -36,6 +37,7 @@ struct command {
 static const struct command commands[] = {
 	{ "keys", rw_cmd_keys },
 	{ "tx", rw_cmd_tx },
+	{ "db", rw_cmd_db },
 };
 
 /* Removes the global options from argv (wherever they are) into cli.

@@ -1,0 +1,2 @@
+/* pg.c: placeholder until the module lands. */
+typedef int rw_pg_placeholder;
