@@ -20,6 +20,7 @@ const char *rw_strerror(int err)
 	case RW_EDIRTY: return "dirty high bits in an ABI word";
 	case RW_ENOTFOUND: return "not found";
 	case RW_ECHECKSUM: return "bad EIP-55 address checksum";
+	case RW_EPERM: return "file is accessible by group or others";
 	}
 	return "unknown error";
 }

@@ -21,7 +21,8 @@ enum rw_err {
 	RW_EUNSUPPORTED = -12, /* a valid but unsupported variant */
 	RW_EDIRTY = -13,       /* ABI word with dirty high bits */
 	RW_ENOTFOUND = -14,    /* a looked-up item does not exist */
-	RW_ECHECKSUM = -15     /* an EIP-55 mixed-case address with a wrong checksum */
+	RW_ECHECKSUM = -15,    /* an EIP-55 mixed-case address with a wrong checksum */
+	RW_EPERM = -16         /* a secret file is accessible by group or others */
 };
 
 /* Returns a short, static, human-readable message for an rw_err code.
