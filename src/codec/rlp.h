@@ -50,9 +50,16 @@ struct rw_rlp_item {
  * length with leading zeros. Children of a list are not checked here. */
 int rw_rlp_decode_prefix(struct rw_rlp_item *ret, size_t *ret_used, const uint8_t *in, size_t n);
 
+/* Deepest list nesting rw_rlp_decode accepts (the outermost list is
+ * depth 1). Bounds the recursion, so hostile input cannot exhaust the
+ * stack. */
+#define RW_RLP_MAX_DEPTH 1024
+
 /* Decodes exactly one item filling in[0..n), checking every nested list
- * recursively (children must fill their parent exactly). Returns 0, the
- * errors above, or RW_ETRAILING when bytes follow the item. */
+ * recursively (children must fill their parent exactly; a child that
+ * overruns it is RW_ETRUNC). Returns 0, the errors above, RW_ETRAILING
+ * when bytes follow the item, or RW_ETOOBIG when lists nest deeper than
+ * RW_RLP_MAX_DEPTH. */
 int rw_rlp_decode(struct rw_rlp_item *ret, const uint8_t *in, size_t n);
 
 /* Walks the children of a list item. */
