@@ -66,15 +66,16 @@ size_t rw_u256_byte_len(const rw_u256 *v);
  * RW_ERANGE (>= 2^256). */
 int rw_u256_parse_dec(rw_u256 *ret, const char *s, size_t n);
 
-/* Parses "0x" followed by 1..64 hex digits (leading zeros accepted).
- * Returns 0, RW_EINVAL or RW_ERANGE. */
+/* Parses "0x" (or "0X") followed by 1..64 hex digits in either case
+ * (leading zeros accepted). Returns 0, RW_EINVAL (no prefix, no digits, bad
+ * digit) or RW_ERANGE (more than 64 digits). */
 int rw_u256_parse_hex(rw_u256 *ret, const char *s, size_t n);
 
 /* Parses a JSON-RPC QUANTITY: like rw_u256_parse_hex but leading zeros are
  * refused ("0x0" is zero, "0x01" is RW_EINVAL). */
 int rw_u256_parse_quantity(rw_u256 *ret, const char *s, size_t n);
 
-/* Parses hex when the text starts with "0x", else decimal. */
+/* Parses hex when the text starts with "0x" (or "0X"), else decimal. */
 int rw_u256_parse(rw_u256 *ret, const char *s, size_t n);
 
 /* Writes v in decimal with a NUL into out (RW_U256_DEC_MAX chars).
@@ -95,7 +96,8 @@ int rw_u256_format_units(char *out, const rw_u256 *v, unsigned decimals);
 /* Parses a token amount into base units: "10", "10.5", "10.000000",
  * ".5" is refused, "10." is refused. More fractional digits than
  * `decimals` is RW_ERANGE (never rounded); a result >= 2^256 is
- * RW_ERANGE; anything else malformed is RW_EINVAL. */
+ * RW_ERANGE; anything else malformed is RW_EINVAL. decimals > 77 is
+ * RW_ERANGE, as for rw_u256_format_units. */
 int rw_u256_parse_units(rw_u256 *ret, const char *s, size_t n, unsigned decimals);
 
 #endif
