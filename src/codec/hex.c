@@ -16,7 +16,8 @@ int rw_hex_digit(char c)
 	return -1;
 }
 
-/* Applies the prefix rule. On success advances *s/*slen past any prefix. */
+/* Applies the prefix rule. On success advances *s (and shrinks *slen) past
+ * any prefix. */
 static int strip_prefix(const char **s, size_t *slen, unsigned flags)
 {
 	int has = *slen >= 2 && (*s)[0] == '0' && ((*s)[1] == 'x' || (*s)[1] == 'X');
@@ -64,6 +65,8 @@ int rw_hex_decode_buf(struct rw_buf *out, const char *s, size_t slen, unsigned f
 	if (slen % 2)
 		return RW_EINVAL;
 	size_t n = slen / 2;
+	if (n == 0)
+		return 0;
 	if (n > (size_t)INT32_MAX)
 		return RW_ETOOBIG;
 	r = rw_buf_reserve(out, n);
