@@ -400,7 +400,10 @@ static int parse_param_words(struct parser *p, unsigned mode, int *indexed, cons
 		size_t wn = parse_ident(p);
 		if (wn == 0 || have_name)
 			return RW_EINVAL;
-		if ((mode & PARAMS_INDEXED) && !*indexed && word_is(w, wn, "indexed")) {
+		if (word_is(w, wn, "indexed")) {
+			/* a keyword, never a name */
+			if (!(mode & PARAMS_INDEXED) || *indexed)
+				return RW_EINVAL;
 			*indexed = 1;
 			continue;
 		}
