@@ -1,0 +1,68 @@
+/* fuzz_rpc.c: the JSON-RPC response parser, validator and classifier must
+ * never crash, whatever the body.
+ *
+ * Byte 0 picks the mode: bit 7 set: a batch of 1 + (bits 0-2) requests
+ * with ids 1..n; clear: a single request with id 1. Bits 3-6 pick an HTTP
+ * status. The rest is the body. The body is also fed to the message
+ * classifier and, as raw bytes, to the revert decoder. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "rpc_class.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static const int statuses[16] = { 200, 200, 200, 200, 0,   201, 204, 400,
+				  404, 408, 413, 429, 500, 502, 503, 504 };
+
+static void check_result(const struct rw_rpc_result *r)
+{
+	if (!r->message || (unsigned)r->cls > RW_RPC_OTHER)
+		abort();
+	if ((r->cls == RW_RPC_OK) != (r->result != NULL))
+		abort();
+	if (r->revert.kind != RW_RPC_REVERT_NONE && r->cls != RW_RPC_REVERTED)
+		abort();
+	if (r->range.has_range && (r->range.from > r->range.to || r->range.max_span == 0))
+		abort();
+	(void)strlen(r->message);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size == 0)
+		return 0;
+	int batch = data[0] >> 7;
+	size_t n = batch ? 1 + (data[0] & 7) : 1;
+	int status = statuses[(data[0] >> 3) & 15];
+	const char *body = (const char *)data + 1;
+	size_t len = size - 1;
+
+	uint64_t ids[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	struct rw_rpc_result out[8];
+	json_t *root = NULL;
+	int r = rw_rpc_parse_response(&root, out, ids, n, batch, body, len, status);
+	if (r < 0 && root)
+		abort();
+	for (size_t i = 0; i < n; i++) {
+		check_result(&out[i]);
+		rw_rpc_result_clear(&out[i]);
+	}
+	json_decref(root);
+
+	struct rw_rpc_range range;
+	int row;
+	enum rw_rpc_class cls = rw_rpc_classify(&range, &row, 0, body, len);
+	if (row >= 0 && rw_rpc_class_row_class((size_t)row) != cls)
+		abort();
+	if (range.has_range && range.from > range.to)
+		abort();
+
+	struct rw_rpc_revert rev;
+	rw_rpc_decode_revert(&rev, (const uint8_t *)body, len);
+	if (rev.kind == RW_RPC_REVERT_ERROR &&
+	    (rev.reason < body || rev.reason + rev.reason_len > body + len))
+		abort();
+	return 0;
+}
