@@ -8,6 +8,7 @@
 #include "cmd.h"
 #include "config.h"
 #include "migrate.h"
+#include "pg.h"
 
 static const char usage_db[] =
 	"Usage: runway db migrate|status [--migrations DIR]\n"
@@ -90,7 +91,7 @@ static int parse_opts(struct rw_cli *cli, int argc, char **argv, const char *hel
 
 static int open_migrator(struct rw_cli *cli, struct rw_migrate *m, const char *dir)
 {
-	if (rw_migrate_open(m, rw_migrate_conninfo(cli->database_url), dir) < 0) {
+	if (rw_migrate_open(m, rw_pg_conninfo(cli->database_url), dir) < 0) {
 		rw_cli_err(cli, "%s", m->err);
 		rw_migrate_close(m);
 		return RW_EXIT_FAIL;
