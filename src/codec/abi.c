@@ -83,7 +83,7 @@ static const struct rw_abi_type *item_type(const struct rw_abi_type *t, size_t i
 
 #define LEAF(k, n, dyn)                                                                            \
 	{                                                                                          \
-		.kind = (k), .bits = (n), .dynamic = (dyn), .head = WORD, .nodes = 1, .depth = 1   \
+		.kind = (k), .size = (n), .dynamic = (dyn), .head = WORD, .nodes = 1, .depth = 1   \
 	}
 
 const struct rw_abi_type rw_abi_type_uint256 = LEAF(RW_ABI_UINT, 256, 0);
@@ -338,7 +338,7 @@ static int parse_elementary(struct parser *p, struct rw_abi_type **ret)
 	struct rw_abi_type *t = type_new(kind);
 	if (!t)
 		return RW_ENOMEM;
-	t->bits = bits;
+	t->size = bits;
 	(void)type_finish(t);
 	*ret = t;
 	return 0;
@@ -607,11 +607,11 @@ static int format_type(struct rw_buf *out, const struct rw_abi_type *t, unsigned
 	if (depth > RW_ABI_MAX_DEPTH)
 		return RW_ETOOBIG;
 	switch (t->kind) {
-	case RW_ABI_UINT: snprintf(tmp, sizeof(tmp), "uint%u", t->bits); break;
-	case RW_ABI_INT: snprintf(tmp, sizeof(tmp), "int%u", t->bits); break;
+	case RW_ABI_UINT: snprintf(tmp, sizeof(tmp), "uint%u", t->size); break;
+	case RW_ABI_INT: snprintf(tmp, sizeof(tmp), "int%u", t->size); break;
 	case RW_ABI_ADDRESS: snprintf(tmp, sizeof(tmp), "address"); break;
 	case RW_ABI_BOOL: snprintf(tmp, sizeof(tmp), "bool"); break;
-	case RW_ABI_FIXED_BYTES: snprintf(tmp, sizeof(tmp), "bytes%u", t->bits); break;
+	case RW_ABI_FIXED_BYTES: snprintf(tmp, sizeof(tmp), "bytes%u", t->size); break;
 	case RW_ABI_BYTES: snprintf(tmp, sizeof(tmp), "bytes"); break;
 	case RW_ABI_STRING: snprintf(tmp, sizeof(tmp), "string"); break;
 	case RW_ABI_ARRAY:
@@ -656,15 +656,15 @@ static int put_leaf(uint8_t w[WORD], const struct rw_abi_type *t, const struct r
 		return RW_EINVAL;
 	memset(w, 0, WORD);
 	switch (t->kind) {
-	case RW_ABI_UINT: word_from_u256(w, &v->u); return fits_uint(w, t->bits) ? 0 : RW_ERANGE;
-	case RW_ABI_INT: word_from_u256(w, &v->u); return fits_int(w, t->bits) ? 0 : RW_ERANGE;
+	case RW_ABI_UINT: word_from_u256(w, &v->u); return fits_uint(w, t->size) ? 0 : RW_ERANGE;
+	case RW_ABI_INT: word_from_u256(w, &v->u); return fits_int(w, t->size) ? 0 : RW_ERANGE;
 	case RW_ABI_ADDRESS: memcpy(w + 12, v->addr, 20); return 0;
 	case RW_ABI_BOOL:
 		if (v->b != 0 && v->b != 1)
 			return RW_EINVAL;
 		w[31] = (uint8_t)v->b;
 		return 0;
-	case RW_ABI_FIXED_BYTES: memcpy(w, v->fixed, t->bits); return 0;
+	case RW_ABI_FIXED_BYTES: memcpy(w, v->fixed, t->size); return 0;
 	default: return RW_EINVAL;
 	}
 }
@@ -900,7 +900,7 @@ static int dec_leaf(struct rw_abi_value *v, const struct rw_abi_type *t, const u
 	switch (t->kind) {
 	case RW_ABI_UINT:
 	case RW_ABI_INT:
-		if (t->kind == RW_ABI_UINT ? !fits_uint(w, t->bits) : !fits_int(w, t->bits))
+		if (t->kind == RW_ABI_UINT ? !fits_uint(w, t->size) : !fits_int(w, t->size))
 			return RW_EDIRTY;
 		word_to_u256(&v->u, w);
 		return 0;
@@ -915,7 +915,7 @@ static int dec_leaf(struct rw_abi_value *v, const struct rw_abi_type *t, const u
 		v->b = w[31];
 		return 0;
 	case RW_ABI_FIXED_BYTES:
-		if (!all_equal(w, t->bits, WORD, 0))
+		if (!all_equal(w, t->size, WORD, 0))
 			return RW_EDIRTY;
 		memcpy(v->fixed, w, WORD);
 		return 0;
@@ -1167,7 +1167,7 @@ static int value_eq(const struct rw_abi_type *t, const struct rw_abi_value *a,
 	case RW_ABI_INT: return memcmp(&a->u, &b->u, sizeof(a->u)) == 0;
 	case RW_ABI_ADDRESS: return memcmp(a->addr, b->addr, 20) == 0;
 	case RW_ABI_BOOL: return a->b == b->b;
-	case RW_ABI_FIXED_BYTES: return memcmp(a->fixed, b->fixed, t->bits) == 0;
+	case RW_ABI_FIXED_BYTES: return memcmp(a->fixed, b->fixed, t->size) == 0;
 	case RW_ABI_BYTES:
 	case RW_ABI_STRING:
 		return a->bytes.len == b->bytes.len &&
@@ -1285,6 +1285,13 @@ static int parse_name(struct parser *p, char **ret)
 	return *ret ? 0 : RW_ENOMEM;
 }
 
+static int empty_tuple(struct rw_abi_type **ret)
+{
+	struct tuple_builder b;
+	int r = tb_init(&b);
+	return r < 0 ? r : tb_finish(&b, ret);
+}
+
 int rw_abi_func_parse(struct rw_abi_func **ret, const char *s, size_t n)
 {
 	struct parser p = { s, n, 0 };
@@ -1298,7 +1305,7 @@ int rw_abi_func_parse(struct rw_abi_func **ret, const char *s, size_t n)
 		p.i--;
 		r = parse_list(&p, &f->outputs, 1, PARAMS_NAMES, NULL);
 	} else if (r == 0) {
-		r = params_from_json(&f->outputs, NULL, 1, NULL);
+		r = empty_tuple(&f->outputs);
 	}
 	if (r == 0 && p.i != n)
 		r = RW_EINVAL;
@@ -1322,8 +1329,8 @@ int rw_abi_func_from_json(struct rw_abi_func **ret, const struct json_t *entry)
 		return RW_EINVAL;
 	const char *type = json_str(entry, "type");
 	const char *name = json_str(entry, "name");
-	if ((json_object_get(entry, "type") && (!type || strcmp(type, "function") != 0)) || !name ||
-	    !*name)
+	int is_func = type && (strcmp(type, "function") == 0 || strcmp(type, "error") == 0);
+	if ((json_object_get(entry, "type") && !is_func) || !name || !*name)
 		return RW_EINVAL;
 	struct rw_abi_func *f = calloc(1, sizeof(*f));
 	if (!f)

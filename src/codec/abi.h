@@ -35,11 +35,11 @@ struct json_t; /* jansson's json_t */
 #define RW_ABI_MAX_STATIC ((size_t)1 << 30)
 
 enum rw_abi_kind {
-	RW_ABI_UINT,        /* uintN: bits = N */
-	RW_ABI_INT,         /* intN: bits = N */
+	RW_ABI_UINT,        /* uintN: size = N (bits) */
+	RW_ABI_INT,         /* intN: size = N (bits) */
 	RW_ABI_ADDRESS,     /* address */
 	RW_ABI_BOOL,        /* bool */
-	RW_ABI_FIXED_BYTES, /* bytesN: bits = N (in bytes, 1..32) */
+	RW_ABI_FIXED_BYTES, /* bytesN: size = N (bytes, 1..32) */
 	RW_ABI_BYTES,       /* bytes */
 	RW_ABI_STRING,      /* string */
 	RW_ABI_ARRAY,       /* T[]: elem */
@@ -52,7 +52,7 @@ enum rw_abi_kind {
  * constructors (a hand-built type must fill them the same way). */
 struct rw_abi_type {
 	enum rw_abi_kind kind;
-	unsigned bits;              /* N of uintN / intN; N of bytesN */
+	unsigned size;              /* N of uintN / intN (bits) and of bytesN (bytes) */
 	size_t len;                 /* k of T[k]; number of tuple components */
 	struct rw_abi_type *elem;   /* arrays: the element type */
 	struct rw_abi_type **comps; /* tuple: len component types */
@@ -250,9 +250,10 @@ void rw_abi_topic(uint8_t out[32], const char *sig, size_t n);
 int rw_abi_func_parse(struct rw_abi_func **ret, const char *s, size_t n);
 
 /* Builds a function from a JSON ABI entry ({"type": "function", "name",
- * "inputs", "outputs"}; "type" may be absent). Returns 0; RW_EINVAL when it
- * is not a function entry or is malformed; else as rw_abi_type_from_json.
- * *ret untouched on failure. */
+ * "inputs", "outputs"}; "type" may be absent). A custom error entry
+ * ("type": "error") is taken the same way: its selector starts the revert
+ * data. Returns 0; RW_EINVAL when it is neither or is malformed; else as
+ * rw_abi_type_from_json. *ret untouched on failure. */
 int rw_abi_func_from_json(struct rw_abi_func **ret, const struct json_t *entry);
 
 /* Frees a function. Accepts NULL. */

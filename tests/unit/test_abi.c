@@ -180,7 +180,7 @@ static void parse_value(const struct rw_abi_type *t, const char **s, struct rw_a
 		break;
 	case RW_ABI_FIXED_BYTES:
 		p = parse_blob(s, &n);
-		assert_int_equal(n, t->bits);
+		assert_int_equal(n, t->size);
 		memcpy(v->fixed, p, n);
 		free(p);
 		break;
@@ -477,7 +477,7 @@ static void type_parse_derived(void **state)
 	rw_abi_type_free(t);
 	t = type_of("int72");
 	assert_int_equal(t->kind, RW_ABI_INT);
-	assert_int_equal(t->bits, 72);
+	assert_int_equal(t->size, 72);
 	rw_abi_type_free(t);
 }
 
@@ -647,6 +647,35 @@ static void func_from_json(void **state)
 	rw_abi_value_free(v);
 	rw_abi_func_free(f);
 	json_decref(j);
+
+	/* A custom error entry: its selector starts the revert data. */
+	j = json_loads("{\"type\":\"error\",\"name\":\"InsufficientBalance\",\"inputs\":["
+		       "{\"name\":\"available\",\"type\":\"uint256\"},"
+		       "{\"name\":\"required\",\"type\":\"uint256\"}]}",
+		       0, &err);
+	assert_non_null(j);
+	f = NULL;
+	assert_int_equal(rw_abi_func_from_json(&f, j), 0);
+	assert_string_equal(f->signature, "InsufficientBalance(uint256,uint256)");
+	tl_assert_hex(f->selector, 4, "cf479181");
+	assert_int_equal(f->outputs->len, 0);
+	rw_abi_func_free(f);
+	json_decref(j);
+	/* The standard revert reason, Error(string). */
+	assert_int_equal(rw_abi_func_parse(&f, "Error(string)", 13), 0);
+	tl_assert_hex(f->selector, 4, "08c379a0");
+	size_t rlen;
+	uint8_t *revert = tl_unhex(
+		cat("08c379a0", w(0x20), w(4),
+		    "6e6f706500000000000000000000000000000000000000000000000000000000", NULL, NULL),
+		&rlen);
+	v = NULL;
+	assert_int_equal(rw_abi_func_decode_input(&v, f, revert, rlen), 0);
+	assert_int_equal(v->list.items[0].bytes.len, 4);
+	assert_memory_equal(v->list.items[0].bytes.p, "nope", 4);
+	rw_abi_value_free(v);
+	free(revert);
+	rw_abi_func_free(f);
 
 	/* Not functions. */
 	static const char *const bad[] = {
