@@ -79,6 +79,17 @@ static const struct rw_abi_type *item_type(const struct rw_abi_type *t, size_t i
 	return t->kind == RW_ABI_TUPLE ? t->comps[i] : t->elem;
 }
 
+/* A NUL-terminated copy of n bytes at s, or NULL when out of memory. */
+static char *dup_n(const char *s, size_t n)
+{
+	char *d = malloc(n + 1);
+	if (d) {
+		memcpy(d, s, n);
+		d[n] = '\0';
+	}
+	return d;
+}
+
 /* ---- types: derived fields ---- */
 
 #define LEAF(k, n, dyn)                                                                            \
@@ -208,12 +219,9 @@ static int tb_add(struct tuple_builder *b, struct rw_abi_type *c, const char *na
 		b->cap = cap;
 	}
 	if (name) {
-		char *copy = malloc(name_len + 1);
-		if (!copy)
+		t->names[t->len] = dup_n(name, name_len);
+		if (!t->names[t->len])
 			goto nomem;
-		memcpy(copy, name, name_len);
-		copy[name_len] = '\0';
-		t->names[t->len] = copy;
 	}
 	t->comps[t->len++] = c;
 	return 0;
@@ -1227,16 +1235,6 @@ static int make_signature(char **ret, const char *name, size_t name_len,
 	rw_buf_free(&b);
 	*ret = s;
 	return 0;
-}
-
-static char *dup_n(const char *s, size_t n)
-{
-	char *d = malloc(n + 1);
-	if (d) {
-		memcpy(d, s, n);
-		d[n] = '\0';
-	}
-	return d;
 }
 
 void rw_abi_func_free(struct rw_abi_func *f)
