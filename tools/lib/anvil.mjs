@@ -123,6 +123,22 @@ export async function startAnvil({ port = 0, timeoutMs = 20000 } = {}) {
     clearTimeout(timer);
   }
   const rpcUrl = `http://${HOST}:${actualPort}`;
+  // If this process ends without stop() (a crash, a signal), take the anvil along.
+  const onExit = () => {
+    if (!exited) child.kill('SIGKILL');
+  };
+  const onSignal = (sig) => {
+    onExit();
+    process.exit(sig === 'SIGINT' ? 130 : 143);
+  };
+  process.once('exit', onExit);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  child.once('exit', () => {
+    process.off('exit', onExit);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  });
   return {
     pid: child.pid,
     port: actualPort,

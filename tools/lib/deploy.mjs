@@ -55,6 +55,21 @@ export function attach(name, address, runner) {
 }
 
 /**
+ * Waits for the receipt of transaction `hash` by polling eth_getTransactionReceipt.
+ * (ethers' tx.wait() can miss a block an automining anvil mined between its
+ * first receipt check and its block subscription, and then waits forever.)
+ */
+export async function waitReceipt(provider, hash, timeoutMs = 60000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const receipt = await provider.getTransactionReceipt(hash);
+    if (receipt) return receipt;
+    if (Date.now() > deadline) throw new Error(`no receipt for ${hash} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/**
  * Deploys `name` with constructor `args` from `signer`.
  * Returns { contract, address, block, tx }.
  */
@@ -62,7 +77,7 @@ export async function deployContract(signer, name, args = []) {
   const art = loadArtifact(name);
   const factory = new ethers.ContractFactory(art.abi, art.bytecode, signer);
   const contract = await factory.deploy(...args);
-  const receipt = await contract.deploymentTransaction().wait();
+  const receipt = await waitReceipt(signer.provider, contract.deploymentTransaction().hash);
   if (receipt.status !== 1) throw new Error(`deploying ${name} failed (tx ${receipt.hash})`);
   return { contract, address: await contract.getAddress(), block: receipt.blockNumber, tx: receipt.hash };
 }
@@ -70,7 +85,7 @@ export async function deployContract(signer, name, args = []) {
 /** Sends a contract transaction and waits for a successful receipt. */
 export async function send(txPromise) {
   const tx = await txPromise;
-  const receipt = await tx.wait();
+  const receipt = await waitReceipt(tx.provider, tx.hash);
   if (receipt.status !== 1) throw new Error(`transaction ${tx.hash} reverted`);
   return receipt;
 }
