@@ -30,6 +30,8 @@
 #define DEFAULT_COPY_CHUNK      ((size_t)1 << 20)
 #define COPY_ROW_MAX            ((size_t)64 << 20)
 #define CHANNEL_MAX             63
+/* COPY chunks sent per turn of the loop before yielding to other handles. */
+#define COPY_CHUNKS_PER_TURN 4
 
 enum state { S_WAITING, S_CONNECTING, S_READY, S_CLOSING };
 
@@ -121,6 +123,8 @@ struct rw_pg {
 	int copy_trailer;
 	int copy_abort;
 	size_t copy_off;
+	int copy_budget; /* chunks left in this turn */
+	int copy_yield;  /* the budget ran out: resume when writable */
 	int driving;
 	int redrive;
 	void (*close_cb)(void *arg);
@@ -807,8 +811,10 @@ static void connect_step(struct rw_pg *pg)
 
 static void connect_start(struct rw_pg *pg)
 {
-	const char *keys[] = { "dbname", "fallback_application_name", NULL };
-	const char *vals[] = { pg->conninfo, "runway", NULL };
+	/* defaults first: the connection string (expanded from dbname) wins */
+	const char *keys[] = { "keepalives_idle", "keepalives_interval",       "keepalives_count",
+			       "dbname",          "fallback_application_name", NULL };
+	const char *vals[] = { "30", "10", "3", pg->conninfo, "runway", NULL };
 	pg->state = S_CONNECTING;
 	pg->conn = PQconnectStartParams(keys, vals, 1);
 	if (!pg->conn) {
@@ -1093,6 +1099,10 @@ static int copy_pump(struct rw_pg *pg)
 				job->sticky = 1;
 			}
 		}
+		if (pg->copy == COPY_STREAMING && pg->copy_budget <= 0) {
+			pg->copy_yield = 1;
+			break;
+		}
 		if (pg->copy == COPY_STREAMING && !pg->copy_abort && pg->copy_buf.len > 0) {
 			int r = PQputCopyData(pg->conn, (const char *)pg->copy_buf.p,
 					      (int)pg->copy_buf.len);
@@ -1110,6 +1120,7 @@ static int copy_pump(struct rw_pg *pg)
 				break;
 			}
 			pg->copy_buf.len = 0;
+			pg->copy_budget--;
 			progress = 1;
 		}
 		if (pg->copy_abort || (!pg->copy_more && pg->copy_buf.len == 0))
@@ -1310,6 +1321,8 @@ static void drive(struct rw_pg *pg, int readable, int writable)
 		pg->driving = 0;
 		return;
 	}
+	pg->copy_budget = COPY_CHUNKS_PER_TURN;
+	pg->copy_yield = 0;
 	int progress;
 	do {
 		pg->redrive = 0;
@@ -1325,7 +1338,8 @@ static void drive(struct rw_pg *pg, int readable, int writable)
 		if (pg->state == S_READY && flush(pg) < 0)
 			break;
 	} while (pg->state == S_READY && (progress || pg->redrive));
-	if (pg->state == S_READY && watch(pg, UV_READABLE | (pg->want_write ? UV_WRITABLE : 0), 0))
+	int out = pg->want_write || pg->copy_yield ? UV_WRITABLE : 0;
+	if (pg->state == S_READY && watch(pg, UV_READABLE | out, 0))
 		conn_lost(pg, "cannot poll the connection's socket", NULL);
 	pg->driving = 0;
 }

@@ -27,7 +27,10 @@
  * - COPY ... FROM STDIN (FORMAT binary) is streamed: a row producer fills
  *   a chunk (1 MiB by default) that goes out with PQputCopyData; the next
  *   chunk is produced only when the socket has taken the last one, so
- *   memory stays bounded whatever the row count.
+ *   memory stays bounded whatever the row count. After a few chunks the
+ *   COPY yields to the loop, so other handles are not starved.
+ * - TCP keepalives default to 30 s idle, 10 s interval, 3 probes, so a
+ *   server that vanishes is noticed; the connection string may override.
  * - LISTEN: rw_pg_listen registers a channel; notifications are delivered
  *   as PQnotifies yields them. Channels are LISTENed again after a
  *   reconnect (notifications sent while disconnected are lost).

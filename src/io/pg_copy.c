@@ -256,11 +256,53 @@ int rw_pg_copy_numeric(struct rw_buf *b, const char *s, size_t n)
 	return put_field(b, enc, (size_t)len);
 }
 
+/* Converts v to base-10000 digits, least significant first, by long
+ * division of its 32-bit limbs by 10^8. Returns the digit count (no
+ * leading zero digits; 0 for zero). */
+static size_t u256_base10000(uint16_t dig[20], const rw_u256 *v)
+{
+	uint32_t limb[8]; /* most significant first */
+	for (int i = 0; i < 4; i++) {
+		limb[7 - 2 * i] = (uint32_t)v->w[i];
+		limb[6 - 2 * i] = (uint32_t)(v->w[i] >> 32);
+	}
+	size_t nd = 0;
+	int top = 0;
+	while (top < 8 && limb[top] == 0)
+		top++;
+	while (top < 8) {
+		uint64_t rem = 0;
+		for (int k = top; k < 8; k++) {
+			uint64_t cur = rem << 32 | limb[k];
+			limb[k] = (uint32_t)(cur / 100000000u);
+			rem = cur % 100000000u;
+		}
+		dig[nd++] = (uint16_t)(rem % 10000);
+		dig[nd++] = (uint16_t)(rem / 10000);
+		while (top < 8 && limb[top] == 0)
+			top++;
+	}
+	while (nd > 0 && dig[nd - 1] == 0)
+		nd--;
+	return nd;
+}
+
 int rw_pg_copy_numeric_u256(struct rw_buf *b, const rw_u256 *v)
 {
-	char dec[RW_U256_DEC_MAX];
-	size_t n = rw_u256_format_dec(dec, v);
-	return rw_pg_copy_numeric(b, dec, n);
+	uint16_t dig[20];
+	size_t nd = u256_base10000(dig, v);
+	size_t low = 0; /* trailing zero digits are not sent */
+	while (low < nd && dig[low] == 0)
+		low++;
+	size_t ndig = nd - low;
+	uint8_t enc[8 + 2 * 20];
+	put16(enc, (uint16_t)ndig);
+	put16(enc + 2, (uint16_t)(nd > 0 ? nd - 1 : 0)); /* weight */
+	put16(enc + 4, NUMERIC_POS);
+	put16(enc + 6, 0); /* dscale */
+	for (size_t i = 0; i < ndig; i++)
+		put16(enc + 8 + 2 * i, dig[nd - 1 - i]);
+	return put_field(b, enc, 8 + 2 * ndig);
 }
 
 /* Appends c to out at *pos when there is room; counts it either way. */
