@@ -802,8 +802,9 @@ int rw_rpc_parse_response(json_t **ret_root, struct rw_rpc_result *out, const ui
 		rw_rpc_result_init(&out[i], RW_RPC_BAD_RESPONSE);
 	int http_ok = http_status == 0 || (http_status >= 200 && http_status < 300);
 	json_error_t jerr;
-	json_t *root =
-		len ? json_loadb(body ? body : "", len, JSON_REJECT_DUPLICATES, &jerr) : NULL;
+	json_t *root = len ? json_loadb(body ? body : "", len,
+					JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr)
+			   : NULL;
 	if (!root) {
 		if (!http_ok) {
 			http_failure(out, n, http_status, body, len);

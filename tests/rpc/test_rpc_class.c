@@ -476,6 +476,16 @@ static void response_single(void **state)
 	assert_int_equal(p.res[0].revert.kind, RW_RPC_REVERT_NONE);
 	parsed_free(&p);
 
+	/* anvil puts NUL characters in the messages of custom errors. */
+	parse(&p, &id, 1, 0,
+	      "{\"jsonrpc\":\"2.0\",\"id\":7,\"error\":{\"code\":3,\"message\":\"execution "
+	      "reverted: custom error 0xcf479181: \\u0000\\u0007\",\"data\":\"0xcf479181\"}}",
+	      200);
+	assert_int_equal(p.rc, 0);
+	assert_int_equal(p.res[0].cls, RW_RPC_REVERTED);
+	assert_int_equal(p.res[0].revert.kind, RW_RPC_REVERT_CUSTOM);
+	parsed_free(&p);
+
 	/* The message is in error.data (tenderly). */
 	parse(&p, &id, 1, 0,
 	      "{\"id\":7,\"jsonrpc\":\"2.0\",\"error\":{\"code\":-32602,\"message\":\"invalid "
