@@ -187,17 +187,24 @@ int rw_key_sign(struct rw_sig *ret, const uint8_t hash[32], const uint8_t sk[32]
 	return 0;
 }
 
+int rw_key_sig_check(const struct rw_sig *sig)
+{
+	if (sig->recid != 0 && sig->recid != 1)
+		return RW_EINVAL;
+	if (is_zero32(sig->r) || cmp32(sig->r, order) >= 0)
+		return RW_EINVAL;
+	if (is_zero32(sig->s) || cmp32(sig->s, half_order) > 0)
+		return RW_EINVAL;
+	return 0;
+}
+
 int rw_key_recover(uint8_t ret_addr[20], const uint8_t hash[32], const struct rw_sig *sig)
 {
 	secp256k1_ecdsa_recoverable_signature rsig;
 	secp256k1_pubkey pk;
 	uint8_t rs[64];
 
-	if (sig->recid != 0 && sig->recid != 1)
-		return RW_EINVAL;
-	if (is_zero32(sig->r) || cmp32(sig->r, order) >= 0)
-		return RW_EINVAL;
-	if (is_zero32(sig->s) || cmp32(sig->s, half_order) > 0)
+	if (rw_key_sig_check(sig) < 0)
 		return RW_EINVAL;
 	memcpy(rs, sig->r, 32);
 	memcpy(rs + 32, sig->s, 32);

@@ -39,6 +39,10 @@ void rw_key_pub_address(uint8_t ret_addr[20], const uint8_t pub[64]);
 /* Signs a 32-byte hash (RFC 6979 nonce, low-S). Returns 0 or RW_ECRYPTO. */
 int rw_key_sign(struct rw_sig *ret, const uint8_t hash[32], const uint8_t sk[32]);
 
+/* Returns 0 when sig is well formed for Ethereum: recid 0 or 1, 0 < r < n,
+ * 0 < s <= n/2 (low S, EIP-2); else RW_EINVAL. */
+int rw_key_sig_check(const struct rw_sig *sig);
+
 /* Recovers the signer's address from a hash and signature. Rejects r or s
  * of zero or >= n, high s, and recid other than 0/1 with RW_EINVAL;
  * RW_ECRYPTO when recovery fails. */

@@ -21,19 +21,6 @@
 #define TYPE2_FIELDS  12
 #define MAX_FIELDS    12
 
-/* The order n of secp256k1 and n/2, big-endian. */
-static const uint8_t secp_n[32] = {
-	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-	0xff, 0xff, 0xff, 0xff, 0xfe, 0xba, 0xae, 0xdc, 0xe6, 0xaf, 0x48,
-	0xa0, 0x3b, 0xbf, 0xd2, 0x5e, 0x8c, 0xd0, 0x36, 0x41, 0x41,
-};
-static const uint8_t secp_half_n[32] = {
-	0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-	0xff, 0xff, 0xff, 0xff, 0xff, 0x5d, 0x57, 0x6e, 0x73, 0x57, 0xa4,
-	0x50, 0x1d, 0xdf, 0xe9, 0x2f, 0x46, 0x68, 0x1b, 0x20, 0xa0,
-};
-static const uint8_t zero32[32];
-
 /* --- checks shared by encoding and decoding ---------------------------- */
 
 static int is_typed(int type)
@@ -56,19 +43,6 @@ static int check_fields(const struct rw_tx *tx)
 		if (t->storage_keys_len > 0 && !t->storage_keys)
 			return RW_EINVAL;
 	}
-	return 0;
-}
-
-/* Returns 0 when sig is a well-formed low-S signature: recid 0 or 1,
- * 0 < r < n, 0 < s <= n/2. Else RW_EINVAL. */
-static int check_sig(const struct rw_sig *sig)
-{
-	if (sig->recid != 0 && sig->recid != 1)
-		return RW_EINVAL;
-	if (memcmp(sig->r, zero32, 32) == 0 || memcmp(sig->r, secp_n, 32) >= 0)
-		return RW_EINVAL;
-	if (memcmp(sig->s, zero32, 32) == 0 || memcmp(sig->s, secp_half_n, 32) > 0)
-		return RW_EINVAL;
 	return 0;
 }
 
@@ -173,7 +147,7 @@ static int encode(struct rw_buf *out, const struct rw_tx *tx, int signed_form)
 {
 	int r = check_fields(tx);
 	if (r == 0 && signed_form)
-		r = tx->is_signed ? check_sig(&tx->sig) : RW_EINVAL;
+		r = tx->is_signed ? rw_key_sig_check(&tx->sig) : RW_EINVAL;
 	if (r < 0)
 		return r;
 	size_t start = out->len, mark;
@@ -241,7 +215,7 @@ int rw_tx_hash(uint8_t ret[32], const struct rw_tx *tx)
 
 int rw_tx_sender(uint8_t ret[20], const struct rw_tx *tx)
 {
-	if (!tx->is_signed || check_sig(&tx->sig) < 0)
+	if (!tx->is_signed || rw_key_sig_check(&tx->sig) < 0)
 		return RW_EINVAL;
 	uint8_t hash[32];
 	int r = rw_tx_signing_hash(hash, tx);
@@ -502,7 +476,7 @@ static int get_tx(struct rw_tx *tx, int type, const struct rw_rlp_item *list)
 			return r;
 	}
 	tx->is_signed = 1;
-	return check_sig(&tx->sig);
+	return rw_key_sig_check(&tx->sig);
 }
 
 int rw_tx_decode(struct rw_tx *ret, const uint8_t *raw, size_t n)
