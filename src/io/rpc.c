@@ -20,6 +20,9 @@
 #define RETRY_AFTER_CAP_MS      60000
 #define MIN_RPS                 0.2 /* an adaptive limit never goes below this */
 #define EWMA_ALPHA              0.2
+#define ERR_HALF_LIFE_MS        30000 /* an idle endpoint's failures fade, so it is probed again */
+#define MAX_ATTEMPTS_CAP        100
+#define PARSE_OFFLOAD_BYTES     (256 * 1024) /* larger bodies are parsed off the loop */
 
 struct endpoint {
 	size_t index;
@@ -40,6 +43,7 @@ struct endpoint {
 	/* Health. */
 	double lat_ms;
 	double err;
+	uint64_t err_ms; /* when err was last updated */
 	unsigned fails;
 	uint64_t backoff_until_ms;
 	uint64_t n_requests, n_ok, n_failures, n_limited;
@@ -71,18 +75,31 @@ struct request {
 	size_t nroots;
 };
 
+/* One HTTP request. It stays on the in-flight list from start until its
+ * results are concluded, parsing on the thread pool included. */
 struct attempt {
 	struct attempt *next, *prev; /* in-flight list */
-	struct request *req;
+	struct rw_rpc *rpc;
+	struct request *req; /* NULL once rw_rpc_close cancelled it mid-parse */
 	struct endpoint *ep;
 	CURL *easy;
 	char *body;
 	struct rw_buf in;
 	int write_err; /* RW_ETOOBIG or RW_ENOMEM from the write callback */
+	int as_batch;
 	size_t n;
 	size_t *idx;   /* items sent, as indexes into req->items */
 	uint64_t *ids; /* and their ids */
 	uint64_t started_ms;
+	/* Filled when the transfer ends. */
+	long status;
+	long retry_after_s;
+	uint64_t latency_ms;
+	int too_big;
+	int parsing; /* queued on the thread pool */
+	uv_work_t work;
+	struct rw_rpc_result *tmp; /* n results */
+	json_t *root;
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -116,6 +133,7 @@ struct rw_rpc {
 	int closing;   /* rw_rpc_close was called */
 	int torn_down; /* transfers stopped, handles closing */
 	unsigned open_handles;
+	unsigned works; /* parses queued on the thread pool */
 	rw_rpc_closed_cb on_closed;
 	void *closed_udata;
 };
@@ -262,6 +280,22 @@ static void back_off(struct rw_rpc *rpc, struct endpoint *ep, uint64_t now, long
 	ep->backoff_until_ms = now + delay;
 }
 
+/* Halves ep->err for every ERR_HALF_LIFE_MS since it was last updated. */
+static void decay_err(struct endpoint *ep, uint64_t now)
+{
+	while (ep->err > 1e-6 && now - ep->err_ms >= ERR_HALF_LIFE_MS) {
+		ep->err /= 2;
+		ep->err_ms += ERR_HALF_LIFE_MS;
+	}
+}
+
+static void note_err(struct endpoint *ep, uint64_t now, double sample)
+{
+	decay_err(ep, now);
+	ep->err = ewma(ep->err, sample);
+	ep->err_ms = now;
+}
+
 /* Lower is better: latency, inflated by recent failures and by load. */
 static double score(const struct endpoint *ep)
 {
@@ -291,6 +325,7 @@ static struct endpoint *pick(struct rw_rpc *rpc, const struct request *rq, uint6
 			continue;
 		}
 		int tried = (int)(rq->tried >> i & 1);
+		decay_err(ep, now);
 		double s = score(ep);
 		if (!best || tried < best_tried || (tried == best_tried && s < best_score)) {
 			best = ep;
@@ -318,16 +353,16 @@ static void feedback(struct rw_rpc *rpc, struct endpoint *ep, const struct rw_rp
 		failed = 0;
 	if (limited) {
 		ep->n_limited++;
-		ep->err = ewma(ep->err, 1.0);
+		note_err(ep, now, 1.0);
 		throttle(ep);
 		back_off(rpc, ep, now, retry_after_s);
 	} else if (failed) {
 		ep->n_failures++;
-		ep->err = ewma(ep->err, 1.0);
+		note_err(ep, now, 1.0);
 		back_off(rpc, ep, now, retry_after_s);
 	} else {
 		ep->n_ok++;
-		ep->err = ewma(ep->err, 0.0);
+		note_err(ep, now, 0.0);
 		if (!too_big)
 			ep->lat_ms = ep->n_ok == 1 ? (double)latency_ms
 						   : ewma(ep->lat_ms, (double)latency_ms);
@@ -432,6 +467,8 @@ static struct request *request_new(struct rw_rpc *rpc, const struct rw_rpc_send_
 	rq->as_batch = n > 1 || (opts && opts->as_batch);
 	rq->timeout_ms = opts ? opts->timeout_ms : 0;
 	rq->max_attempts = opts && opts->max_attempts ? opts->max_attempts : rpc->max_attempts;
+	if (rq->max_attempts > MAX_ATTEMPTS_CAP)
+		rq->max_attempts = MAX_ATTEMPTS_CAP;
 	rq->items = calloc(n, sizeof(*rq->items));
 	rq->res = calloc(n, sizeof(*rq->res));
 	rq->roots = calloc(rq->max_attempts, sizeof(*rq->roots));
@@ -464,6 +501,10 @@ static void attempt_free(struct attempt *at)
 {
 	if (!at)
 		return;
+	for (size_t j = 0; at->tmp && j < at->n; j++)
+		rw_rpc_result_clear(&at->tmp[j]);
+	free(at->tmp);
+	json_decref(at->root);
 	if (at->easy)
 		curl_easy_cleanup(at->easy);
 	free(at->body);
@@ -583,8 +624,10 @@ static void start_attempt(struct rw_rpc *rpc, struct request *rq, struct endpoin
 	struct attempt *at = calloc(1, sizeof(*at));
 	int r = at ? 0 : RW_ENOMEM;
 	if (at) {
+		at->rpc = rpc;
 		at->req = rq;
 		at->ep = ep;
+		at->as_batch = rq->as_batch;
 		at->started_ms = now;
 		rw_buf_init(&at->in, rpc->max_response);
 		r = build_body(at, rq);
@@ -650,44 +693,92 @@ static void settle_items(struct request *rq, const struct attempt *at, struct rw
 	}
 }
 
-static void finish_attempt(struct rw_rpc *rpc, struct attempt *at, CURLcode rc)
+/* Hands an attempt's results to its request: endpoint health, per-item
+ * decisions, then completion or a retry. Frees the attempt. */
+static void conclude(struct rw_rpc *rpc, struct attempt *at)
 {
 	struct request *rq = at->req;
-	struct endpoint *ep = at->ep;
-	long status = 0;
-	curl_off_t retry_after = 0;
-	(void)curl_easy_getinfo(at->easy, CURLINFO_RESPONSE_CODE, &status);
-	(void)curl_easy_getinfo(at->easy, CURLINFO_RETRY_AFTER, &retry_after);
-	(void)curl_multi_remove_handle(rpc->multi, at->easy);
 	inflight_remove(rpc, at);
-	ep->inflight--;
-
-	struct rw_rpc_result *tmp = calloc(at->n, sizeof(*tmp));
-	if (!tmp) {
-		attempt_free(at);
-		fail_request(rpc, rq, RW_RPC_TRANSPORT, "out of memory");
-		return;
-	}
-	json_t *root = NULL;
-	int too_big = 0;
-	if (rc == CURLE_OK && !at->write_err)
-		(void)rw_rpc_parse_response(&root, tmp, at->ids, at->n, rq->as_batch,
-					    (const char *)at->in.p, at->in.len, (int)status);
-	else
-		transport_results(rpc, at, tmp, rc, &too_big);
 	for (size_t j = 0; j < at->n; j++)
-		tmp[j].http_status = (int)status;
-	feedback(rpc, ep, tmp, at->n, uv_now(rpc->loop) - at->started_ms,
-		 retry_after > 0 && retry_after < 86400 ? (long)retry_after : 0, too_big);
-	if (root)
-		rq->roots[rq->nroots++] = root;
-	settle_items(rq, at, tmp, too_big);
-	free(tmp);
+		at->tmp[j].http_status = (int)at->status;
+	feedback(rpc, at->ep, at->tmp, at->n, at->latency_ms, at->retry_after_s, at->too_big);
+	if (at->root) {
+		rq->roots[rq->nroots++] = at->root;
+		at->root = NULL;
+	}
+	settle_items(rq, at, at->tmp, at->too_big);
 	attempt_free(at);
 	if (rq->pending == 0)
 		complete(rpc, rq);
 	else
 		queue_push_head(rpc, rq);
+}
+
+static void maybe_finish_close(struct rw_rpc *rpc);
+
+/* Thread pool: parse a large body. Touches only the attempt. */
+static void parse_work(uv_work_t *w)
+{
+	struct attempt *at = w->data;
+	(void)rw_rpc_parse_response(&at->root, at->tmp, at->ids, at->n, at->as_batch,
+				    (const char *)at->in.p, at->in.len, (int)at->status);
+}
+
+/* Loop: the parse is done; conclude, or drop it when the client closed. */
+static void parse_done(uv_work_t *w, int status)
+{
+	(void)status; /* never UV_ECANCELED: parses are not cancelled */
+	struct attempt *at = w->data;
+	struct rw_rpc *rpc = at->rpc;
+	rpc->works--;
+	if (!at->req) {
+		attempt_free(at);
+		maybe_finish_close(rpc);
+		return;
+	}
+	rw_buf_free(&at->in);
+	enter(rpc);
+	conclude(rpc, at);
+	if (!rpc->closing)
+		pump(rpc);
+	leave(rpc);
+}
+
+/* A transfer ended: collect its outcome, parse the body here or on the
+ * thread pool, then conclude. */
+static void finish_attempt(struct rw_rpc *rpc, struct attempt *at, CURLcode rc)
+{
+	curl_off_t retry_after = 0;
+	(void)curl_easy_getinfo(at->easy, CURLINFO_RESPONSE_CODE, &at->status);
+	(void)curl_easy_getinfo(at->easy, CURLINFO_RETRY_AFTER, &retry_after);
+	(void)curl_multi_remove_handle(rpc->multi, at->easy);
+	at->retry_after_s = retry_after > 0 && retry_after < 86400 ? (long)retry_after : 0;
+	at->latency_ms = uv_now(rpc->loop) - at->started_ms;
+	at->ep->inflight--;
+	at->tmp = calloc(at->n, sizeof(*at->tmp));
+	if (!at->tmp) {
+		struct request *rq = at->req;
+		inflight_remove(rpc, at);
+		attempt_free(at);
+		fail_request(rpc, rq, RW_RPC_TRANSPORT, "out of memory");
+		return;
+	}
+	if (rc == CURLE_OK && !at->write_err) {
+		if (at->in.len >= PARSE_OFFLOAD_BYTES) {
+			at->work.data = at;
+			if (uv_queue_work(rpc->loop, &at->work, parse_work, parse_done) == 0) {
+				at->parsing = 1;
+				rpc->works++;
+				return;
+			}
+		}
+		(void)rw_rpc_parse_response(&at->root, at->tmp, at->ids, at->n, at->as_batch,
+					    (const char *)at->in.p, at->in.len, (int)at->status);
+	} else {
+		transport_results(rpc, at, at->tmp, rc, &at->too_big);
+	}
+	rw_buf_free(&at->in); /* the parsed tree is independent of the body */
+	conclude(rpc, at);
 }
 
 /* Reads every finished transfer. Stops when the client starts closing. */
@@ -878,11 +969,19 @@ static void finish_close(struct rw_rpc *rpc)
 		cb(udata);
 }
 
+/* The client is freed when its last handle is closed and its last parse
+ * has come back from the thread pool. */
+static void maybe_finish_close(struct rw_rpc *rpc)
+{
+	if (rpc->torn_down && rpc->open_handles == 0 && rpc->works == 0)
+		finish_close(rpc);
+}
+
 static void on_handle_closed(uv_handle_t *h)
 {
 	struct rw_rpc *rpc = h->data;
-	if (--rpc->open_handles == 0)
-		finish_close(rpc);
+	rpc->open_handles--;
+	maybe_finish_close(rpc);
 }
 
 static void cancel_request(struct rw_rpc *rpc, struct request *rq)
@@ -900,10 +999,14 @@ static void teardown(struct rw_rpc *rpc)
 	while (rpc->inflight) {
 		struct attempt *at = rpc->inflight;
 		inflight_remove(rpc, at);
-		(void)curl_multi_remove_handle(rpc->multi, at->easy);
-		at->ep->inflight--;
 		at->req->next = cancel;
 		cancel = at->req;
+		if (at->parsing) {
+			at->req = NULL; /* parse_done frees it */
+			continue;
+		}
+		(void)curl_multi_remove_handle(rpc->multi, at->easy);
+		at->ep->inflight--;
 		attempt_free(at);
 	}
 	struct request *rq;
@@ -945,6 +1048,8 @@ static void apply_opts(struct rw_rpc *rpc, const struct rw_rpc_opts *o)
 {
 	rpc->max_response = o && o->max_response ? o->max_response : RW_RPC_DEFAULT_MAX_RESPONSE;
 	rpc->max_attempts = o && o->max_attempts ? o->max_attempts : DEFAULT_MAX_ATTEMPTS;
+	if (rpc->max_attempts > MAX_ATTEMPTS_CAP)
+		rpc->max_attempts = MAX_ATTEMPTS_CAP;
 	rpc->backoff_base_ms =
 		o && o->backoff_base_ms ? o->backoff_base_ms : DEFAULT_BACKOFF_BASE_MS;
 	rpc->backoff_cap_ms = o && o->backoff_cap_ms ? o->backoff_cap_ms : DEFAULT_BACKOFF_CAP_MS;
@@ -991,6 +1096,7 @@ int rw_rpc_new(struct rw_rpc **ret, uv_loop_t *loop, const struct rw_rpc_opts *o
 	}
 	rpc->loop = loop;
 	apply_opts(rpc, opts);
+	json_object_seed(0); /* seed jansson's hash here, before any parse runs on a worker */
 	rpc->next_id = 1;
 	rpc->rng = uv_hrtime() ^ (uint64_t)(uintptr_t)rpc ^ 0x9E3779B97F4A7C15ULL;
 	if (!rpc->rng)
@@ -1041,6 +1147,7 @@ int rw_rpc_add_endpoint(struct rw_rpc *rpc, const struct rw_rpc_endpoint_opts *o
 	ep->tokens = ep->rate > 0 ? burst(ep) : 0;
 	ep->refill_ms = now;
 	ep->win_start_ms = now;
+	ep->err_ms = now;
 	rpc->eps[rpc->neps++] = ep;
 	long conns = 0;
 	for (size_t i = 0; i < rpc->neps; i++)

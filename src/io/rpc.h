@@ -11,7 +11,9 @@
  *   gzip/deflate/br encoded.
  * - Endpoints (URL, concurrency cap, requests-per-second cap, timeout) are
  *   chosen per HTTP request by health: an EWMA of latency and of failures,
- *   the load, and a preference for endpoints this request has not tried.
+ *   the load, and a preference for endpoints this request has not tried;
+ *   failures fade with a 30 s half-life so that a shunned endpoint is
+ *   probed again.
  *   Each endpoint has a token bucket (a batch of n costs n tokens; it may
  *   start with one token and leaves the bucket in debt). HTTP 429 or a
  *   rate-limit error halves the endpoint's rate; failures back it off for
@@ -57,7 +59,7 @@ struct rw_rpc;
 /* Client options; zero fields take the defaults shown. */
 struct rw_rpc_opts {
 	size_t max_response;      /* body ceiling in bytes (RW_RPC_DEFAULT_MAX_RESPONSE) */
-	unsigned max_attempts;    /* HTTP requests per request, all endpoints (4) */
+	unsigned max_attempts;    /* HTTP requests per request, all endpoints (4; at most 100) */
 	uint64_t backoff_base_ms; /* first backoff step (100) */
 	uint64_t backoff_cap_ms;  /* longest backoff (10000) */
 };

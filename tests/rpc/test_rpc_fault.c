@@ -778,6 +778,38 @@ static void close_unused(void **state)
 	rt_got_free(&g);
 }
 
+/* Closes the client once its only request has left the network but not
+ * come back: its body is being parsed on the thread pool. */
+static void on_check_parsing(uv_check_t *c)
+{
+	struct rw_rpc *rpc = c->data;
+	struct rw_rpc_endpoint_stats st;
+	assert_int_equal(rw_rpc_endpoint_stats(&st, rpc, 0), 0);
+	if (st.requests == 1 && st.inflight == 0 && rw_rpc_pending(rpc) == 1) {
+		assert_int_equal(rw_rpc_close(rpc, NULL, NULL), 0);
+		uv_close((uv_handle_t *)c, NULL);
+	}
+}
+
+static void close_while_parsing(void **state)
+{
+	(void)state;
+	struct fx f;
+	struct rt_got g;
+	uv_check_t check;
+	fx_init(&f, NULL);
+	add_ep(&f, "/ok", 0, 0, 60000);
+	call(&f, "logs", json_pack("[i]", 40000), &g);
+	uv_check_init(&f.loop, &check);
+	check.data = f.rpc;
+	uv_check_start(&check, on_check_parsing);
+	uv_run(&f.loop, UV_RUN_DEFAULT);
+	assert_int_equal(g.calls, 1);
+	assert_int_equal(g.items[0].cls, RW_RPC_CANCELLED);
+	rt_got_free(&g);
+	assert_int_equal(uv_loop_close(&f.loop), 0);
+}
+
 static int never_called;
 
 static void must_not_run(struct rw_rpc *rpc, const struct rw_rpc_result *res, size_t n, void *udata)
@@ -917,6 +949,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(cancel_on_close),
 		cmocka_unit_test(close_in_callback),
 		cmocka_unit_test(close_unused),
+		cmocka_unit_test(close_while_parsing),
 		cmocka_unit_test(api_errors),
 		cmocka_unit_test(after_close_errors),
 	};
