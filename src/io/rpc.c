@@ -27,6 +27,7 @@
 struct endpoint {
 	size_t index;
 	char *url;
+	char *ca_file; /* or NULL */
 	unsigned max_conc;
 	double max_rps; /* configured cap, 0: none */
 	uint64_t timeout_ms;
@@ -608,6 +609,8 @@ static int setup_easy(struct rw_rpc *rpc, struct attempt *at, uint64_t timeout_m
 	bad |= curl_easy_setopt(e, CURLOPT_USERAGENT, "runway/" RUNWAY_VERSION) != CURLE_OK;
 	bad |= curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)rpc->max_response) !=
 	       CURLE_OK;
+	if (at->ep->ca_file)
+		bad |= curl_easy_setopt(e, CURLOPT_CAINFO, at->ep->ca_file) != CURLE_OK;
 #if LIBCURL_VERSION_NUM >= 0x075500
 	bad |= curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK;
 #else
@@ -961,6 +964,7 @@ static void finish_close(struct rw_rpc *rpc)
 	void *udata = rpc->closed_udata;
 	for (size_t i = 0; i < rpc->neps; i++) {
 		free(rpc->eps[i]->url);
+		free(rpc->eps[i]->ca_file);
 		free(rpc->eps[i]);
 	}
 	free(rpc);
@@ -1134,7 +1138,10 @@ int rw_rpc_add_endpoint(struct rw_rpc *rpc, const struct rw_rpc_endpoint_opts *o
 	if (rpc->neps >= RW_RPC_MAX_ENDPOINTS)
 		return RW_ETOOBIG;
 	struct endpoint *ep = calloc(1, sizeof(*ep));
-	if (!ep || !(ep->url = dup_str(o->url))) {
+	if (!ep || !(ep->url = dup_str(o->url)) ||
+	    (o->ca_file && !(ep->ca_file = dup_str(o->ca_file)))) {
+		if (ep)
+			free(ep->url);
 		free(ep);
 		return RW_ENOMEM;
 	}

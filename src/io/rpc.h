@@ -70,6 +70,8 @@ struct rw_rpc_endpoint_opts {
 	unsigned max_concurrency; /* HTTP requests in flight (8) */
 	double max_rps;           /* HTTP requests per second, batch items counted (0: no cap) */
 	uint64_t timeout_ms;      /* whole HTTP request (30000) */
+	const char
+		*ca_file; /* PEM file of CAs to trust instead of the system's (copied), or NULL */
 };
 
 /* Per-request options; zero fields take the client's or endpoint's. */

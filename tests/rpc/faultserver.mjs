@@ -1,6 +1,8 @@
 // faultserver.mjs: a JSON-RPC server that misbehaves on request, for the
 // rpc client tests. Listens on 127.0.0.1, on the port given as argv[2]
 // (0: any free port), and prints the port on stdout once listening.
+// With `--tls KEY CERT` after the port it speaks HTTPS, offering HTTP/2
+// (ALPN h2) and HTTP/1.1.
 //
 // The path picks the behaviour; query parameters tune it; `key` names a
 // counter (default: the path) so tests do not see each other's traffic.
@@ -21,7 +23,9 @@
 //   echo  -> params;  logs [n] -> n log objects;  count [key] -> counters
 //   flaky [key] -> a per-item rate-limit error the first time, then "0x1"
 //   anything else -> "0x1"
+import fs from 'node:fs';
 import http from 'node:http';
+import http2 from 'node:http2';
 import zlib from 'node:zlib';
 
 const counters = new Map(); // key -> { hits, active, maxActive, conns: Set }
@@ -30,7 +34,7 @@ let nextConn = 1;
 function counter(key) {
 	let c = counters.get(key);
 	if (!c) {
-		c = { hits: 0, active: 0, maxActive: 0, conns: new Set() };
+		c = { hits: 0, active: 0, maxActive: 0, conns: new Set(), h2: 0 };
 		counters.set(key, c);
 	}
 	return c;
@@ -73,7 +77,10 @@ function answer(req) {
 	}
 	case 'count': {
 		const c = counter(String(req.params?.[0]));
-		return { ...base, result: { hits: c.hits, maxActive: c.maxActive, conns: c.conns.size } };
+		return {
+			...base,
+			result: { hits: c.hits, maxActive: c.maxActive, conns: c.conns.size, h2: c.h2 },
+		};
 	}
 	default:
 		return { ...base, result: '0x1' };
@@ -161,13 +168,15 @@ function handle(req, res, url, body, c) {
 	}
 }
 
-const server = http.createServer((req, res) => {
+function onRequest(req, res) {
 	const url = new URL(req.url, 'http://localhost');
 	const c = counter(url.searchParams.get('key') ?? url.pathname);
 	c.hits++;
 	c.active++;
 	c.maxActive = Math.max(c.maxActive, c.active);
-	c.conns.add(req.socket.connId);
+	c.conns.add(req.stream ? req.stream.session.connId : req.socket.connId);
+	if (req.httpVersion === '2.0')
+		c.h2++;
 	res.on('close', () => c.active--);
 	const chunks = [];
 	req.on('data', (d) => chunks.push(d));
@@ -181,9 +190,23 @@ const server = http.createServer((req, res) => {
 		}
 		handle(req, res, url, body, c);
 	});
-});
+}
+
+const tls = process.argv[3] === '--tls';
+const server = tls
+	? http2.createSecureServer(
+			{ key: fs.readFileSync(process.argv[4]), cert: fs.readFileSync(process.argv[5]),
+			  allowHTTP1: true },
+			onRequest)
+	: http.createServer(onRequest);
 server.on('connection', (sock) => {
 	sock.connId = nextConn++;
+});
+server.on('secureConnection', (sock) => {
+	sock.connId = nextConn++;
+});
+server.on('session', (session) => {
+	session.connId = nextConn++;
 });
 server.keepAliveTimeout = 30000;
 server.listen(Number(process.argv[2] ?? 0), '127.0.0.1', () => {

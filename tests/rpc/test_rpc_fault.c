@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "err.h"
@@ -18,8 +19,10 @@
 #include "rpctest.h"
 
 static char *node_path, *server_path;
-static pid_t server_pid = -1;
+static pid_t server_pid = -1, tls_pid = -1;
 static char base[64];
+static char tls_base[64]; /* "" when openssl could not make a certificate */
+static char tls_dir[64], tls_cert[128], tls_key[128];
 
 struct fx {
 	uv_loop_t loop;
@@ -67,14 +70,17 @@ static void call_run(struct fx *f, const char *method, json_t *params, struct rt
 	assert_int_equal(g->n, 1);
 }
 
-/* Asks the server for its counters under key (a separate client on a
- * separate loop). Returns the "hits", "maxActive" or "conns" field. */
-static long long server_count(const char *key, const char *field)
+/* Asks a server for its counters under key (a separate client on a
+ * separate loop). Returns the "hits", "maxActive", "conns" or "h2" field. */
+static long long count_at(const char *server, const char *ca, const char *key, const char *field)
 {
 	struct fx f;
 	struct rt_got g;
+	char url[128];
 	fx_init(&f, NULL);
-	add_ep(&f, "/ok?key=_count", 0, 0, 0);
+	snprintf(url, sizeof(url), "%s/ok?key=_count", server);
+	struct rw_rpc_endpoint_opts e = { .url = url, .ca_file = ca };
+	assert_int_equal(rw_rpc_add_endpoint(f.rpc, &e), 0);
 	call_run(&f, "count", json_pack("[s]", key), &g);
 	assert_int_equal(g.items[0].cls, RW_RPC_OK);
 	json_t *v = json_object_get(g.items[0].result, field);
@@ -83,6 +89,11 @@ static long long server_count(const char *key, const char *field)
 	rt_got_free(&g);
 	fx_done(&f);
 	return n;
+}
+
+static long long server_count(const char *key, const char *field)
+{
+	return count_at(base, NULL, key, field);
 }
 
 static void assert_msg_has(const struct rt_item *it, const char *part)
@@ -882,24 +893,147 @@ static void after_close_errors(void **state)
 	assert_int_equal(never_called, 0);
 }
 
-/* ---- the server ---- */
+/* ---- HTTPS and HTTP/2 ---- */
+
+static void add_tls_ep(struct fx *f, const char *path, unsigned conc, const char *ca)
+{
+	char url[512];
+	snprintf(url, sizeof(url), "%s%s", tls_base, path);
+	struct rw_rpc_endpoint_opts e = { .url = url, .max_concurrency = conc, .ca_file = ca };
+	assert_true(rw_rpc_add_endpoint(f->rpc, &e) >= 0);
+}
+
+static void h2_single(void **state)
+{
+	(void)state;
+	if (!tls_base[0])
+		skip();
+	struct fx f;
+	struct rt_got g;
+	fx_init(&f, NULL);
+	add_tls_ep(&f, "/ok?key=h2a", 0, tls_cert);
+	call_run(&f, "echo", json_pack("[s]", "over h2"), &g);
+	assert_int_equal(g.items[0].cls, RW_RPC_OK);
+	assert_string_equal(json_string_value(json_array_get(g.items[0].result, 0)), "over h2");
+	rt_got_free(&g);
+	fx_done(&f);
+	assert_int_equal(count_at(tls_base, tls_cert, "h2a", "h2"), 1);
+}
+
+/* Ten requests at once share one multiplexed HTTP/2 connection. */
+static void h2_multiplex(void **state)
+{
+	(void)state;
+	if (!tls_base[0])
+		skip();
+	struct fx f;
+	struct rt_got g[10];
+	fx_init(&f, NULL);
+	add_tls_ep(&f, "/ok?key=h2m", 10, tls_cert);
+	for (int i = 0; i < 10; i++)
+		call(&f, "echo", NULL, &g[i]);
+	assert_int_equal(rt_run_until(&f.loop, g, 10), 0);
+	for (int i = 0; i < 10; i++) {
+		assert_int_equal(g[i].items[0].cls, RW_RPC_OK);
+		rt_got_free(&g[i]);
+	}
+	fx_done(&f);
+	assert_int_equal(count_at(tls_base, tls_cert, "h2m", "h2"), 10);
+	assert_int_equal(count_at(tls_base, tls_cert, "h2m", "conns"), 1);
+}
+
+/* Certificates are verified: without the test CA the call fails. */
+static void tls_verify(void **state)
+{
+	(void)state;
+	if (!tls_base[0])
+		skip();
+	struct fx f;
+	struct rt_got g;
+	struct rw_rpc_opts o = fast;
+	o.max_attempts = 1;
+	fx_init(&f, &o);
+	add_tls_ep(&f, "/ok?key=h2v", 0, NULL);
+	call_run(&f, "echo", NULL, &g);
+	assert_int_equal(g.items[0].cls, RW_RPC_TRANSPORT);
+	assert_msg_has(&g.items[0], "certificate");
+	rt_got_free(&g);
+	fx_done(&f);
+	assert_int_equal(count_at(tls_base, tls_cert, "h2v", "hits"), 0);
+}
+
+/* ---- the servers ---- */
+
+/* Makes a self-signed certificate for 127.0.0.1 with openssl. */
+static int make_cert(void)
+{
+	snprintf(tls_dir, sizeof(tls_dir), "/tmp/rw-rpc-tls-XXXXXX");
+	if (!mkdtemp(tls_dir))
+		return -1;
+	snprintf(tls_key, sizeof(tls_key), "%s/key.pem", tls_dir);
+	snprintf(tls_cert, sizeof(tls_cert), "%s/cert.pem", tls_dir);
+	char *argv[] = { "/usr/bin/openssl",
+			 "req",
+			 "-x509",
+			 "-newkey",
+			 "ec",
+			 "-pkeyopt",
+			 "ec_paramgen_curve:prime256v1",
+			 "-nodes",
+			 "-days",
+			 "2",
+			 "-subj",
+			 "/CN=127.0.0.1",
+			 "-addext",
+			 "subjectAltName=IP:127.0.0.1",
+			 "-keyout",
+			 tls_key,
+			 "-out",
+			 tls_cert,
+			 NULL };
+	if (access(argv[0], X_OK) != 0)
+		return -1;
+	pid_t pid = rt_spawn(argv, NULL);
+	int status = 0;
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0)
+		return -1;
+	return access(tls_cert, R_OK);
+}
+
+static pid_t start_one(char *const argv[], char *ret_base, size_t n, const char *scheme)
+{
+	int out = -1;
+	pid_t pid = rt_spawn(argv, &out);
+	if (pid < 0)
+		return -1;
+	char line[32];
+	int k = rt_read_line(out, line, sizeof(line), 20000);
+	close(out);
+	if (k <= 0) {
+		fprintf(stderr, "faultserver did not report a port\n");
+		rt_kill(pid);
+		return -1;
+	}
+	snprintf(ret_base, n, "%s://127.0.0.1:%s", scheme, line);
+	return pid;
+}
 
 static int start_server(void **state)
 {
 	(void)state;
 	char *argv[] = { node_path, server_path, "0", NULL };
-	int out = -1;
-	server_pid = rt_spawn(argv, &out);
+	server_pid = start_one(argv, base, sizeof(base), "http");
 	if (server_pid < 0)
 		return -1;
-	char line[32];
-	int n = rt_read_line(out, line, sizeof(line), 20000);
-	close(out);
-	if (n <= 0) {
-		fprintf(stderr, "faultserver did not report a port\n");
-		return -1;
+	if (make_cert() == 0) {
+		char *targv[] = { node_path, server_path, "0", "--tls", tls_key, tls_cert, NULL };
+		tls_pid = start_one(targv, tls_base, sizeof(tls_base), "https");
+		if (tls_pid < 0)
+			tls_base[0] = '\0';
+	} else {
+		fprintf(stderr, "no openssl certificate: HTTPS tests skipped\n");
 	}
-	snprintf(base, sizeof(base), "http://127.0.0.1:%s", line);
 	return 0;
 }
 
@@ -907,6 +1041,12 @@ static int stop_server(void **state)
 {
 	(void)state;
 	rt_kill(server_pid);
+	rt_kill(tls_pid);
+	if (tls_dir[0]) {
+		unlink(tls_key);
+		unlink(tls_cert);
+		rmdir(tls_dir);
+	}
 	return 0;
 }
 
@@ -952,6 +1092,9 @@ int main(int argc, char **argv)
 		cmocka_unit_test(close_while_parsing),
 		cmocka_unit_test(api_errors),
 		cmocka_unit_test(after_close_errors),
+		cmocka_unit_test(h2_single),
+		cmocka_unit_test(h2_multiplex),
+		cmocka_unit_test(tls_verify),
 	};
 	return cmocka_run_group_tests(tests, start_server, stop_server);
 }
