@@ -36,7 +36,7 @@ export async function startChain() {
 // Every custom error selector of every artifact, plus Error(string) and Panic(uint256).
 const errorBySelector = (() => {
   const map = new Map();
-  for (const f of fs.readdirSync(path.join(repoRoot, 'abi')).filter((x) => x.endsWith('.json'))) {
+  for (const f of fs.readdirSync(path.join(repoRoot, 'abi')).filter((x) => x.endsWith('.json') && x !== 'events.json')) {
     const art = JSON.parse(fs.readFileSync(path.join(repoRoot, 'abi', f), 'utf8'));
     const i = new ethers.Interface(art.abi);
     i.forEachError((e) => map.set(e.selector, { iface: i, fragment: e }));
