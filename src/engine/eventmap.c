@@ -56,6 +56,8 @@ static void strf(char *out, size_t n, const char *fmt, ...)
 /* ---- messages --------------------------------------------------------- */
 
 static int vfail(char *err, size_t errlen, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+static int vfail(char *err, size_t errlen, const char *fmt, va_list ap)
 {
 	if (errlen)
 		vsnprintf(err, errlen, fmt, ap);
@@ -67,7 +69,7 @@ static int failf(struct ld *l, int err, const char *path, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 static int failf(struct ld *l, int err, const char *path, const char *fmt, ...)
 {
-	char msg[512];
+	char msg[RW_EVENTMAP_ERRLEN];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -333,7 +335,7 @@ static int abi_of(struct ld *l, const char *path, const char *kind, const json_t
 		return fail_nomem(l);
 	l->n_abis++;
 	size_t n = strlen(l->abi_dir) + strlen(kind) + 7;
-	char *file = malloc(n), msg[512];
+	char *file = malloc(n), msg[RW_EVENTMAP_ERRLEN];
 	if (!file)
 		return fail_nomem(l);
 	strf(file, n, "%s/%s.json", l->abi_dir, kind);

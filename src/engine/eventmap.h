@@ -40,8 +40,9 @@
 /* Limits. */
 #define RW_EVENTMAP_MAX_FILE    ((size_t)16 << 20) /* bytes of the map or an ABI file */
 #define RW_EVENTMAP_MAX_ENTRIES 1024
-#define RW_EVENTMAP_NAME_MAX    63 /* PostgreSQL's identifier length */
-#define RW_EVENTMAP_LEADING     7  /* leading columns of every event table */
+#define RW_EVENTMAP_NAME_MAX    63   /* PostgreSQL's identifier length */
+#define RW_EVENTMAP_LEADING     7    /* leading columns of every event table */
+#define RW_EVENTMAP_ERRLEN      1024 /* an error buffer this long holds any message */
 
 /* The SQL types of event table columns. */
 enum rw_eventmap_sql {
@@ -108,7 +109,8 @@ struct rw_eventmap_dbcol {
  * file cannot be read; RW_ETOOBIG when one is larger than
  * RW_EVENTMAP_MAX_FILE; RW_EINVAL for bad JSON or an invalid entry;
  * RW_ENOMEM. On failure *ret is untouched and err names the file, the
- * entry ("[3]") and the key, or the JSON line and column.
+ * entry ("[3]") and the key, or the JSON line and column (err, errlen:
+ * RW_EVENTMAP_ERRLEN bytes hold any message; errlen may be 0).
  * Out: ret: the map (rw_eventmap_free it). In: abi_dir: the directory of
  * the <kind>.json files; map_path: the map file. */
 int rw_eventmap_load(struct rw_eventmap **ret, const char *abi_dir, const char *map_path, char *err,

@@ -64,6 +64,8 @@ static void strf(char *out, size_t n, const char *fmt, ...)
 /* ---- error messages --------------------------------------------------- */
 
 static int vfail(struct ld *l, const char *path, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+static int vfail(struct ld *l, const char *path, const char *fmt, va_list ap)
 {
 	if (!l->errlen)
 		return RW_EINVAL;
@@ -209,7 +211,7 @@ static int check_keys(struct ld *l, const char *path, const json_t *obj, const c
 	{
 		if (in_list(key, allowed))
 			continue;
-		char list[256] = "", q[GOT_LEN], hint[GOT_LEN] = "";
+		char list[512] = "", q[GOT_LEN], hint[GOT_LEN] = "";
 		size_t best = 3;
 		for (const char *const *a = allowed; *a; a++) {
 			size_t len = strlen(list);
@@ -1405,6 +1407,8 @@ static int apply_db_env(struct ld *l, struct rw_config *cfg)
 				"key=value string, got %s",
 				DB_ENV, q);
 	}
+	if (cfg->database_url.v)
+		rw_wipe(cfg->database_url.v, strlen(cfg->database_url.v));
 	free(cfg->database_url.v);
 	cfg->database_url.v = NULL;
 	cfg->database_url.src = RW_CONFIG_ENV;

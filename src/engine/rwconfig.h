@@ -40,6 +40,7 @@
 #define RW_CONFIG_MAX_RPC      32    /* endpoints per chain (RW_RPC_MAX_ENDPOINTS) */
 #define RW_CONFIG_MAX_CONTRACT 10000 /* entries of one contract or address list */
 #define RW_CONFIG_NAME_MAX     32    /* chain name length */
+#define RW_CONFIG_ERRLEN       1024  /* an error buffer this long holds any message */
 
 /* Where a value came from. */
 enum rw_config_src {
@@ -149,7 +150,8 @@ struct rw_config {
  * On failure *ret is untouched and err holds one line naming the file and
  * the key path (or line:column) and what was expected, secrets masked.
  * Out: ret: the configuration (rw_config_free it); err, errlen: the
- * message buffer (errlen may be 0). In: path: the file. */
+ * message buffer (RW_CONFIG_ERRLEN bytes hold any message; a shorter one
+ * gets it cut; errlen may be 0). In: path: the file. */
 int rw_config_load(struct rw_config **ret, const char *path, char *err, size_t errlen);
 
 /* Frees a configuration. Accepts NULL. Returns NULL. */
