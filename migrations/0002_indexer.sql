@@ -662,6 +662,20 @@ ALTER TABLE ev_balance_ownership_transferred
 CREATE INDEX ev_balance_ownership_transferred_addr
 	ON ev_balance_ownership_transferred (chain_id, address, block_number, log_index);
 
+-- Dashboards filter the Balance views by the account as 0x-hex text
+-- (balance_ledger, balance_accounts, ...). These tables grow per user action
+-- or per instance-day, so an index on the hex form is cheap and turns such a
+-- filter into index scans (the views push it down into every branch).
+CREATE INDEX ev_balance_deposited_account_hex ON ev_balance_deposited (rw_hex(account));
+CREATE INDEX ev_balance_credited_account_hex ON ev_balance_credited (rw_hex(account));
+CREATE INDEX ev_balance_refunded_account_hex ON ev_balance_refunded (rw_hex(account));
+CREATE INDEX ev_balance_instance_created_account_hex ON ev_balance_instance_created (rw_hex(account));
+CREATE INDEX ev_balance_charged_account_hex ON ev_balance_charged (rw_hex(account));
+CREATE INDEX ev_balance_reserve_refilled_account_hex ON ev_balance_reserve_refilled (rw_hex(account));
+CREATE INDEX ev_balance_small_balance_account_hex ON ev_balance_small_balance (rw_hex(account));
+CREATE INDEX ev_balance_charge_failed_account_hex ON ev_balance_charge_failed (rw_hex(account));
+CREATE INDEX ev_balance_instance_ended_account_hex ON ev_balance_instance_ended (rw_hex(account));
+
 -- Reorgs ----------------------------------------------------------------
 
 -- rw_indexer_rewind: undo everything the indexer stored for a chain at or

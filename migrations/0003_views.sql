@@ -15,7 +15,8 @@
 --   with the token's decimals (rw_units; NULL when the token is not in the
 --   token table); unix times as numeric seconds plus a *_time timestamptz.
 -- * confirmed: every event the row shows is at or below its chain's
---   chain_head.safe_number (false while the chain head is unknown).
+--   chain_head.safe_number (false while the chain head is unknown; true for
+--   a configured contract with no event yet).
 -- * "now" is chain time: chain_head.head_timestamp, never the wall clock.
 -- * "latest" means greatest (block_number, log_index); every latest-per-key
 --   lookup is an index scan on the indexes of 0002.
@@ -143,8 +144,9 @@ SELECT p.chain_id,
        rw_hex(o.new_owner) AS owner,
        p.created_block,
        rw_hex(p.created_tx) AS created_tx,
-       coalesce(greatest(p.created_block, ps.block_number, o.block_number) <= h.safe_number,
-                false) AS confirmed
+       h.safe_number IS NOT NULL
+           AND coalesce(greatest(p.created_block, ps.block_number, o.block_number) <= h.safe_number,
+                        true) AS confirmed
 FROM provider_info p
 LEFT JOIN token t ON t.chain_id = p.chain_id AND t.address = p.token
 LEFT JOIN LATERAL (
@@ -530,84 +532,86 @@ COMMENT ON VIEW balance_accounts IS
 -- the running sum of reserve_delta. A charge from the reserve leaves the
 -- balance as it was: its balance_after is carried from the line before.
 CREATE VIEW balance_ledger AS
-SELECT g.chain_id,
-       rw_hex(g.contract) AS contract,
-       rw_hex(g.account) AS account,
-       row_number() OVER (PARTITION BY g.chain_id, g.contract, g.account
-                          ORDER BY g.block_number, g.log_index, g.sub) AS line_no,
-       g.kind,
-       rw_hex(g.instance_id) AS instance_id,
-       g.period,
-       rw_hex(g.counterparty) AS counterparty,
-       rw_hex(g.ref) AS ref,
+SELECT w.chain_id,
+       rw_hex(w.contract) AS contract,
+       rw_hex(w.account) AS account,
+       w.line_no,
+       w.kind,
+       rw_hex(w.instance_id) AS instance_id,
+       w.period,
+       rw_hex(w.counterparty) AS counterparty,
+       rw_hex(w.ref) AS ref,
        t.symbol,
-       g.amount,
-       rw_units(g.amount, t.decimals) AS amount_units,
-       g.balance_delta,
-       g.reserve_delta,
-       coalesce(g.balance_after,
-                max(g.balance_after) OVER (PARTITION BY g.chain_id, g.contract, g.account, g.grp))
-           AS balance_after,
-       rw_units(coalesce(g.balance_after,
-                         max(g.balance_after) OVER (PARTITION BY g.chain_id, g.contract, g.account,
-                                                                 g.grp)), t.decimals)
-           AS balance_after_units,
-       g.reserve_after,
-       g.tax,
-       rw_units(g.tax, t.decimals) AS tax_units,
-       g.block_number,
+       w.amount,
+       rw_units(w.amount, t.decimals) AS amount_units,
+       w.balance_delta,
+       w.reserve_delta,
+       w.balance_after,
+       rw_units(w.balance_after, t.decimals) AS balance_after_units,
+       w.reserve_after,
+       w.tax,
+       rw_units(w.tax, t.decimals) AS tax_units,
+       w.block_number,
        rw_time(b.timestamp) AS block_time,
-       rw_hex(g.tx_hash) AS tx_hash,
-       g.log_index,
-       coalesce(g.block_number <= h.safe_number, false) AS confirmed
-FROM (SELECT l.*,
-             count(l.balance_after) OVER (PARTITION BY l.chain_id, l.contract, l.account
-                                          ORDER BY l.block_number, l.log_index, l.sub) AS grp
-      FROM (SELECT chain_id, address AS contract, account, block_number, log_index, 0 AS sub,
-                   block_hash, tx_hash, 'deposit' AS kind, NULL::bytea AS instance_id,
-                   NULL::numeric AS period, payer AS counterparty, ref,
-                   amount, amount AS balance_delta, 0::numeric AS reserve_delta,
-                   balance_after, NULL::numeric AS reserve_after, tax
-            FROM ev_balance_deposited
-            UNION ALL
-            SELECT chain_id, address, account, block_number, log_index, 0,
-                   block_hash, tx_hash, 'credit', NULL, NULL, operator, ref,
-                   amount, amount, 0, balance_after, NULL, NULL
-            FROM ev_balance_credited
-            UNION ALL
-            SELECT chain_id, address, account, block_number, log_index, 0,
-                   block_hash, tx_hash, 'refund', NULL, NULL, to_address, ref,
-                   -amount, -amount, 0, balance_after, NULL, NULL
-            FROM ev_balance_refunded
-            UNION ALL
-            SELECT chain_id, address, account, block_number, log_index, 0,
-                   block_hash, tx_hash, 'charge', instance_id, 0, provider, NULL,
-                   -paid, -paid, 0, balance_after + reserve, NULL, NULL
-            FROM ev_balance_instance_created
-            UNION ALL
-            SELECT chain_id, address, account, block_number, log_index, 1,
-                   block_hash, tx_hash, 'reserve_hold', instance_id, NULL, NULL, NULL,
-                   -reserve, -reserve, reserve, balance_after, reserve, NULL
-            FROM ev_balance_instance_created
-            UNION ALL
-            SELECT chain_id, address, account, block_number, log_index, 0,
-                   block_hash, tx_hash, 'charge', instance_id, period, provider, NULL,
-                   -amount, 0, -amount, NULL, reserve_after, NULL
-            FROM ev_balance_charged
-            UNION ALL
-            SELECT chain_id, address, account, block_number, log_index, 0,
-                   block_hash, tx_hash, 'reserve_refill', instance_id, NULL, NULL, NULL,
-                   -amount, -amount, amount, balance_after, reserve_after, NULL
-            FROM ev_balance_reserve_refilled
-            UNION ALL
-            SELECT chain_id, address, account, block_number, log_index, 0,
-                   block_hash, tx_hash, 'reserve_return', instance_id, NULL, NULL, NULL,
-                   refunded, refunded, -refunded, balance_after, 0, NULL
-            FROM ev_balance_instance_ended) l) g
-LEFT JOIN balance_info bi ON bi.chain_id = g.chain_id AND bi.address = g.contract
+       rw_hex(w.tx_hash) AS tx_hash,
+       w.log_index,
+       coalesce(w.block_number <= h.safe_number, false) AS confirmed
+-- The windows work on the raw columns, partitioned by account, so a filter
+-- on account (or contract) is applied before them, inside every branch.
+FROM (SELECT g.*,
+             row_number() OVER (PARTITION BY g.chain_id, g.contract, g.account
+                                ORDER BY g.block_number, g.log_index, g.sub) AS line_no,
+             coalesce(g.own_balance_after,
+                      max(g.own_balance_after) OVER (PARTITION BY g.chain_id, g.contract, g.account,
+                                                                  g.grp)) AS balance_after
+      FROM (SELECT l.*,
+                   count(l.own_balance_after) OVER (PARTITION BY l.chain_id, l.contract, l.account
+                                                    ORDER BY l.block_number, l.log_index, l.sub) AS grp
+            FROM (SELECT chain_id, address AS contract, account, block_number, log_index, 0 AS sub,
+                         block_hash, tx_hash, 'deposit' AS kind, NULL::bytea AS instance_id,
+                         NULL::numeric AS period, payer AS counterparty, ref,
+                         amount, amount AS balance_delta, 0::numeric AS reserve_delta,
+                         balance_after AS own_balance_after, NULL::numeric AS reserve_after, tax
+                  FROM ev_balance_deposited
+                  UNION ALL
+                  SELECT chain_id, address, account, block_number, log_index, 0,
+                         block_hash, tx_hash, 'credit', NULL, NULL, operator, ref,
+                         amount, amount, 0, balance_after, NULL, NULL
+                  FROM ev_balance_credited
+                  UNION ALL
+                  SELECT chain_id, address, account, block_number, log_index, 0,
+                         block_hash, tx_hash, 'refund', NULL, NULL, to_address, ref,
+                         -amount, -amount, 0, balance_after, NULL, NULL
+                  FROM ev_balance_refunded
+                  UNION ALL
+                  SELECT chain_id, address, account, block_number, log_index, 0,
+                         block_hash, tx_hash, 'charge', instance_id, 0, provider, NULL,
+                         -paid, -paid, 0, balance_after + reserve, NULL, NULL
+                  FROM ev_balance_instance_created
+                  UNION ALL
+                  SELECT chain_id, address, account, block_number, log_index, 1,
+                         block_hash, tx_hash, 'reserve_hold', instance_id, NULL, NULL, NULL,
+                         -reserve, -reserve, reserve, balance_after, reserve, NULL
+                  FROM ev_balance_instance_created
+                  UNION ALL
+                  SELECT chain_id, address, account, block_number, log_index, 0,
+                         block_hash, tx_hash, 'charge', instance_id, period, provider, NULL,
+                         -amount, 0, -amount, NULL, reserve_after, NULL
+                  FROM ev_balance_charged
+                  UNION ALL
+                  SELECT chain_id, address, account, block_number, log_index, 0,
+                         block_hash, tx_hash, 'reserve_refill', instance_id, NULL, NULL, NULL,
+                         -amount, -amount, amount, balance_after, reserve_after, NULL
+                  FROM ev_balance_reserve_refilled
+                  UNION ALL
+                  SELECT chain_id, address, account, block_number, log_index, 0,
+                         block_hash, tx_hash, 'reserve_return', instance_id, NULL, NULL, NULL,
+                         refunded, refunded, -refunded, balance_after, 0, NULL
+                  FROM ev_balance_instance_ended) l) g) w
+LEFT JOIN balance_info bi ON bi.chain_id = w.chain_id AND bi.address = w.contract
 LEFT JOIN token t ON t.chain_id = bi.chain_id AND t.address = bi.token
-LEFT JOIN indexer_block b ON b.chain_id = g.chain_id AND b.hash = g.block_hash
-LEFT JOIN chain_head h ON h.chain_id = g.chain_id;
+LEFT JOIN indexer_block b ON b.chain_id = w.chain_id AND b.hash = w.block_hash
+LEFT JOIN chain_head h ON h.chain_id = w.chain_id;
 COMMENT ON VIEW balance_ledger IS
 	'One line per money movement of an account, in chain order (line_no): deposit (+, tax beside '
 	'it, ref = payment session), credit (+), refund (-), charge (period 0 from the balance at '
@@ -727,8 +731,9 @@ SELECT s.chain_id,
        coalesce(ps.paused, false) AS paused,
        rw_hex(tr.treasury) AS treasury,
        rw_hex(ow.new_owner) AS owner,
-       coalesce(greatest(ab.last_block, ir.last_block, ps.block_number, tr.block_number,
-                         ow.block_number) <= h.safe_number, false) AS confirmed
+       h.safe_number IS NOT NULL
+           AND coalesce(greatest(ab.last_block, ir.last_block, ps.block_number, tr.block_number,
+                                 ow.block_number) <= h.safe_number, true) AS confirmed
 FROM indexer_source s
 LEFT JOIN balance_info bi ON bi.chain_id = s.chain_id AND bi.address = s.address
 LEFT JOIN token t ON t.chain_id = bi.chain_id AND t.address = bi.token

@@ -8,6 +8,7 @@ DECLARE
 BEGIN
 	PERFORM rwt.block(1, 0);
 	PERFORM rwt.block(2, 0);
+	PERFORM rwt.block(3, 0);
 	INSERT INTO token (chain_id, address, symbol, decimals) VALUES (1, t, 'TT', 18);
 	INSERT INTO indexer_source (chain_id, address, kind, start_block, watch, config_name)
 	VALUES (1, t, 'TestToken', 0, 'all', 'tt'), (1, p, 'ValidatorNodeProvider', 0, NULL, 'p'),
@@ -75,3 +76,18 @@ SELECT rwt.eq((SELECT string_agg(c.relname, ',' ORDER BY c.relname) FROM pg_clas
                                  WHERE a.attrelid = c.oid AND a.attname = 'confirmed'
                                    AND a.atttypid = 'boolean'::regtype)), NULL,
 	'every presentation view has a boolean confirmed column');
+
+DO $$ BEGIN
+	INSERT INTO provider_info (chain_id, address, token, payee, price, origin)
+	VALUES (2, rwt.addr(3000), rwt.addr(256), rwt.addr(769), 2, 'config');
+	INSERT INTO provider_info (chain_id, address, token, payee, price, origin)
+	VALUES (3, rwt.addr(3000), rwt.addr(256), rwt.addr(769), 2, 'config');
+END $$;
+SELECT rwt.eq((SELECT string_agg(chain_id || ':' || confirmed, ',' ORDER BY chain_id) FROM providers
+               WHERE provider = rw_hex(rwt.addr(3000))), '2:true,3:false',
+	'a configured provider without events: confirmed once its chain has a head');
+SELECT rwt.eq((SELECT string_agg(contract || ':' || confirmed, ',') FROM balance_contracts),
+	rw_hex(rwt.addr(1536)) || ':false', 'balance_contracts: unconfirmed while an account''s latest event is');
+DO $$ BEGIN PERFORM rwt.head(1, 40, 0); END $$;
+SELECT rwt.eq((SELECT string_agg(contract || ':' || confirmed, ',') FROM balance_contracts),
+	rw_hex(rwt.addr(1536)) || ':true', 'balance_contracts: confirmed with the head past every event');
