@@ -18,6 +18,7 @@ static const char usage[] =
 	"  keys new|import|address   make, import or show a keystore key\n"
 	"  tx sign|decode            sign a transaction offline; decode a raw one\n"
 	"  db migrate|status         apply or list the database schema migrations\n"
+	"  cost                      the exact cost of a runway extension\n"
 	"\n"
 	"Global options (before or after the command):\n"
 	"  --config FILE         configuration file\n"
@@ -38,6 +39,7 @@ static const struct command commands[] = {
 	{ "keys", rw_cmd_keys },
 	{ "tx", rw_cmd_tx },
 	{ "db", rw_cmd_db },
+	{ "cost", rw_cmd_cost },
 };
 
 /* Removes the global options from argv (wherever they are) into cli.

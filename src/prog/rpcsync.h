@@ -1,0 +1,52 @@
+/* rpcsync.h: blocking JSON-RPC for the CLI.
+ *
+ * The CLI runs one request at a time: each call runs a private libuv loop
+ * with the layer-2 client (rw_rpc) until the answer is in, so the CLI
+ * shares the service's classification, retries and response checks. */
+#ifndef RW_RPCSYNC_H
+#define RW_RPCSYNC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <uv.h>
+
+#include "buf.h"
+#include "rpc.h"
+
+struct rw_rpcsync {
+	uv_loop_t loop;
+	struct rw_rpc *rpc;
+	const char *url; /* borrowed */
+};
+
+/* Why a call failed, for messages: the class, and a one-line description
+ * (the node's message, a decoded revert reason, or what went wrong). */
+struct rw_rpcsync_err {
+	enum rw_rpc_class cls;
+	char msg[512];
+};
+
+/* Opens a client for url. Returns 0, or -1 with err filled (a bad URL, no
+ * memory). Always call rw_rpcsync_close afterwards. */
+int rw_rpcsync_open(struct rw_rpcsync *s, const char *url, struct rw_rpcsync_err *err);
+
+/* Calls method with params (stolen, even on failure). Returns 0 and a new
+ * reference to the result in *ret, or -1 with err filled. */
+int rw_rpcsync_call(struct rw_rpcsync *s, const char *method, json_t *params, json_t **ret,
+		    struct rw_rpcsync_err *err);
+
+/* eth_call of calldata (n bytes) on contract `to` at the "latest" block;
+ * appends the return data to out. Returns 0, or -1 with err filled (a
+ * revert carries its decoded reason). */
+int rw_rpcsync_eth_call(struct rw_rpcsync *s, const uint8_t to[20], const uint8_t *calldata,
+			size_t n, struct rw_buf *out, struct rw_rpcsync_err *err);
+
+/* Reads eth_chainId. Returns 0 or -1 with err filled. */
+int rw_rpcsync_chain_id(struct rw_rpcsync *s, uint64_t *ret, struct rw_rpcsync_err *err);
+
+/* Closes the client and its loop. Accepts a struct that failed to open. */
+void rw_rpcsync_close(struct rw_rpcsync *s);
+
+#endif
