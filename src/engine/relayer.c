@@ -1,0 +1,883 @@
+/* relayer.c: the relayer's life cycle, its rounds, logging, statement
+ * parameters, stats and metrics. The steps of a round live in
+ * relayer_sync.c, relayer_confirm.c, relayer_submit.c and relayer_intent.c
+ * (relayer_int.h has the map). */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "err.h"
+#include "hex.h"
+#include "key.h"
+#include "relayer_int.h"
+
+/* ---- logging ---------------------------------------------------------- */
+
+static enum rw_relayer_level log_min = RW_RELAYER_INFO;
+
+static const char *level_name(enum rw_relayer_level l)
+{
+	switch (l) {
+	case RW_RELAYER_DEBUG: return "DEBUG";
+	case RW_RELAYER_INFO: return "INFO";
+	case RW_RELAYER_WARN: return "WARN";
+	case RW_RELAYER_ERROR: return "ERROR";
+	}
+	return "?";
+}
+
+static void vlog(const char *chain, enum rw_relayer_level level, const char *fmt, va_list ap)
+{
+	if (level < log_min)
+		return;
+	struct timespec ts;
+	struct tm tm;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	char line[2048];
+	int n = snprintf(line, sizeof(line), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s ",
+			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+			 tm.tm_sec, ts.tv_nsec / 1000000, level_name(level));
+	if (chain && n >= 0 && (size_t)n < sizeof(line))
+		n += snprintf(line + n, sizeof(line) - (size_t)n, "[%s relayer] ", chain);
+	if (n >= 0 && (size_t)n < sizeof(line))
+		n += vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	size_t len = n < 0 ? 0 : (size_t)n >= sizeof(line) - 1 ? sizeof(line) - 2 : (size_t)n;
+	for (size_t i = 0; i < len; i++)
+		if (line[i] == '\n' || line[i] == '\r')
+			line[i] = ' ';
+	line[len++] = '\n';
+	(void)fwrite(line, 1, len, stderr);
+}
+
+void rw_relayer_log(const char *chain, enum rw_relayer_level level, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vlog(chain, level, fmt, ap);
+	va_end(ap);
+}
+
+void rw_relayer_log_level(enum rw_relayer_level level)
+{
+	log_min = level;
+}
+
+void rw_relayer_say(const struct rw_relayer *rl, enum rw_relayer_level level, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vlog(rl->name, level, fmt, ap);
+	va_end(ap);
+}
+
+void rw_relayer_rpc_failed(struct rw_relayer *rl, const char *what, const struct rw_rpc_result *res)
+{
+	if (res->cls == RW_RPC_CANCELLED)
+		return;
+	if ((size_t)res->cls < sizeof(rl->st.errors) / sizeof(rl->st.errors[0]))
+		rl->st.errors[res->cls]++;
+	char *ep = rw_config_mask(res->endpoint);
+	rw_relayer_say(rl, RW_RELAYER_WARN, "%s failed: %s (%s), endpoint %s", what,
+		       rw_rpc_class_name(res->cls), res->message, ep ? ep : "?");
+	free(ep);
+}
+
+void rw_relayer_pg_failed(struct rw_relayer *rl, const char *what, const struct rw_pg_reply *reply)
+{
+	const struct rw_pg_error *e = reply->error;
+	if (!e || e->kind == RW_PG_ERR_CLOSED)
+		return;
+	rl->st.db_errors++;
+	rw_relayer_say(rl, RW_RELAYER_WARN, "%s: database: %s%s%s%s%s", what,
+		       e->sqlstate[0] ? e->sqlstate : "", e->sqlstate[0] ? " " : "", e->message,
+		       e->detail ? "; " : "", e->detail ? e->detail : "");
+}
+
+/* ---- names and defaults ------------------------------------------------ */
+
+static const char *const step_names[RW_RELAYER_STEP_COUNT] = {
+	[RW_RELAYER_STEP_ROUND] = "round",         [RW_RELAYER_STEP_ASSIGNED] = "assigned",
+	[RW_RELAYER_STEP_REPLACED] = "replaced",   [RW_RELAYER_STEP_FILLED] = "filled",
+	[RW_RELAYER_STEP_BROADCAST] = "broadcast", [RW_RELAYER_STEP_SENT] = "sent",
+	[RW_RELAYER_STEP_RECEIPTS] = "receipts",   [RW_RELAYER_STEP_MINED] = "mined",
+};
+
+const char *rw_relayer_step_name(enum rw_relayer_step step)
+{
+	return (unsigned)step < RW_RELAYER_STEP_COUNT ? step_names[step] : "?";
+}
+
+static const char *const intent_states[RL_INTENT_STATES] = {
+	"queued", "pending", "mined", "confirmed", "final", "reverted", "failed", "cancelled",
+};
+
+const char *rw_relayer_intent_state_name(size_t i)
+{
+	return i < RL_INTENT_STATES ? intent_states[i] : NULL;
+}
+
+static rw_u256 gwei(uint64_t n, uint64_t div)
+{
+	return rw_u256_from_u64(n * 1000000000ull / div);
+}
+
+/* Fee cap and least tip by chain id (RELAYER.md, "Fees"). */
+static void chain_fees(uint64_t id, rw_u256 *cap, rw_u256 *tip)
+{
+	switch (id) {
+	case 1:
+	case 11155111:
+	case 17000: /* Ethereum, Sepolia, Holesky */
+		*cap = gwei(500, 1);
+		*tip = gwei(1, 10);
+		return;
+	case 137:
+	case 80002: /* Polygon PoS, Amoy: a 25 gwei least tip is enforced */
+		*cap = gwei(5000, 1);
+		*tip = gwei(30, 1);
+		return;
+	case 10:
+	case 8453:
+	case 42161:
+	case 11155420:
+	case 84532:
+	case 421614: /* L2s */
+		*cap = gwei(10, 1);
+		*tip = gwei(1, 1000);
+		return;
+	case 31337:
+	case 1337: /* dev chains */
+		*cap = gwei(1000, 1);
+		*tip = gwei(1, 1);
+		return;
+	}
+	*cap = gwei(500, 1);
+	*tip = gwei(1, 10);
+}
+
+void rw_relayer_opts_default(struct rw_relayer_opts *o, const struct rw_config_chain *chain)
+{
+	memset(o, 0, sizeof(*o));
+	o->max_inflight = 16;
+	chain_fees(chain ? chain->chain_id : 0, &o->fee_cap, &o->min_tip);
+	o->tip_percentile = 50;
+	o->fee_blocks = 10;
+	o->base_fee_pct = 200;
+	o->gas_margin_pct = 25;
+	o->stuck_blocks = 3;
+	o->stuck_ms = 60000;
+	o->rebroadcast_ms = 15000;
+	o->poll_ms = chain ? chain->poll_interval_ms.v : 2000;
+	o->gap_grace_ms = 10000;
+	o->confirmations = chain ? chain->confirmations.v : 12;
+	o->settle_depth = chain ? chain->reorg_window.v : 64;
+	o->warn_days = 7;
+	o->estimate_retries = 5;
+	o->estimate_retry_ms = 5000;
+}
+
+/* Zero numbers take the defaults; the rest is bounded. */
+static void opts_complete(struct rw_relayer_opts *o, const struct rw_config_chain *chain)
+{
+	struct rw_relayer_opts d;
+	rw_relayer_opts_default(&d, chain);
+#define DEF(f)                                                                                     \
+	do {                                                                                       \
+		if (!o->f)                                                                         \
+			o->f = d.f;                                                                \
+	} while (0)
+	DEF(max_inflight);
+	DEF(tip_percentile);
+	DEF(fee_blocks);
+	DEF(base_fee_pct);
+	DEF(stuck_blocks);
+	DEF(stuck_ms);
+	DEF(rebroadcast_ms);
+	DEF(poll_ms);
+	DEF(gap_grace_ms);
+	DEF(warn_days);
+	DEF(estimate_retries);
+	DEF(estimate_retry_ms);
+	DEF(settle_depth);
+#undef DEF
+	if (rw_u256_is_zero(&o->fee_cap))
+		o->fee_cap = d.fee_cap;
+	if (o->max_inflight > 1024)
+		o->max_inflight = 1024;
+	if (o->tip_percentile > 99)
+		o->tip_percentile = 99;
+	if (o->fee_blocks > 1024)
+		o->fee_blocks = 1024;
+	if (o->base_fee_pct < 100)
+		o->base_fee_pct = 100;
+	if (o->gas_margin_pct > 1000)
+		o->gas_margin_pct = 1000;
+}
+
+/* ---- statement parameters and result cells ------------------------------- */
+
+static void arg_put(struct rl_args *a, char *s)
+{
+	if (a->n >= RL_ARGS_MAX || (!s && !a->oom)) {
+		free(s);
+		a->oom = 1;
+		return;
+	}
+	a->v[a->n++] = s;
+}
+
+void rw_relayer_arg_text(struct rl_args *a, const char *s)
+{
+	arg_put(a, strdup(s));
+}
+
+void rw_relayer_arg_null(struct rl_args *a)
+{
+	if (a->n >= RL_ARGS_MAX) {
+		a->oom = 1;
+		return;
+	}
+	a->v[a->n++] = NULL;
+}
+
+void rw_relayer_arg_u64(struct rl_args *a, uint64_t v)
+{
+	char s[24];
+	snprintf(s, sizeof(s), "%" PRIu64, v);
+	rw_relayer_arg_text(a, s);
+}
+
+void rw_relayer_arg_i64(struct rl_args *a, int64_t v)
+{
+	char s[24];
+	snprintf(s, sizeof(s), "%" PRId64, v);
+	rw_relayer_arg_text(a, s);
+}
+
+void rw_relayer_arg_u256(struct rl_args *a, const rw_u256 *v)
+{
+	char s[RW_U256_DEC_MAX];
+	rw_u256_format_dec(s, v);
+	rw_relayer_arg_text(a, s);
+}
+
+void rw_relayer_arg_bytea(struct rl_args *a, const uint8_t *p, size_t n)
+{
+	char *s = malloc(2 * n + 3);
+	if (s) {
+		s[0] = '\\';
+		rw_hex_encode(s + 1, p, n, 0);
+		memmove(s + 2, s + 1, 2 * n + 1);
+		s[1] = 'x';
+	}
+	arg_put(a, s);
+}
+
+void rw_relayer_arg_fees(struct rl_args *a, const struct rw_relayer_fees *f)
+{
+	rw_relayer_arg_text(a, f->type == 0 ? "0" : "2");
+	if (f->type == 0) {
+		rw_relayer_arg_u256(a, &f->gas_price);
+		rw_relayer_arg_null(a);
+		rw_relayer_arg_null(a);
+	} else {
+		rw_relayer_arg_null(a);
+		rw_relayer_arg_u256(a, &f->max_fee);
+		rw_relayer_arg_u256(a, &f->tip);
+	}
+}
+
+static void args_free(struct rl_args *a)
+{
+	for (int i = 0; i < a->n; i++)
+		free(a->v[i]);
+	a->n = 0;
+}
+
+int rw_relayer_job_add(struct rw_pg_job *job, const char *sql, struct rl_args *a)
+{
+	int r = a->oom ? RW_ENOMEM
+		       : rw_pg_job_sql(job, sql, a->n, (const char *const *)a->v, NULL, NULL, 0);
+	args_free(a);
+	a->oom = 0;
+	return r;
+}
+
+const char *rw_relayer_cell(const PGresult *res, int row, int col)
+{
+	if (!res || row >= PQntuples(res) || col >= PQnfields(res) || PQgetisnull(res, row, col))
+		return NULL;
+	return PQgetvalue(res, row, col);
+}
+
+int rw_relayer_cell_i64(int64_t *ret, const PGresult *res, int row, int col)
+{
+	const char *s = rw_relayer_cell(res, row, col);
+	if (!s || !*s)
+		return RW_EINVAL;
+	char *end;
+	long long v = strtoll(s, &end, 10);
+	if (*end)
+		return RW_EINVAL;
+	*ret = v;
+	return 0;
+}
+
+int rw_relayer_cell_u256(rw_u256 *ret, const PGresult *res, int row, int col)
+{
+	const char *s = rw_relayer_cell(res, row, col);
+	return s ? (rw_u256_parse_dec(ret, s, strlen(s)) < 0 ? RW_EINVAL : 0) : RW_EINVAL;
+}
+
+int rw_relayer_cell_hex(uint8_t *out, size_t n, const PGresult *res, int row, int col)
+{
+	const char *s = rw_relayer_cell(res, row, col);
+	if (!s || rw_hex_decode_fixed(out, n, s, strlen(s), RW_HEX_PREFIX_FORBIDDEN) < 0)
+		return RW_EINVAL;
+	return 0;
+}
+
+/* ---- costs and sends ------------------------------------------------------- */
+
+void rw_relayer_cost(rw_u256 *ret, uint64_t gas, const struct rw_relayer_fees *f,
+		     const rw_u256 *value)
+{
+	rw_u256 g = rw_u256_from_u64(gas), c;
+	const rw_u256 *price = f->type == 0 ? &f->gas_price : &f->max_fee;
+	if (rw_u256_mul(&c, &g, price) < 0 || rw_u256_add(&c, &c, value) < 0)
+		memset(&c, 0xff, sizeof(c));
+	*ret = c;
+}
+
+void rw_relayer_committed(rw_u256 *ret, const struct rw_relayer *rl)
+{
+	rw_u256 sum = rw_u256_from_u64(0), c;
+	for (size_t i = 0; i < rl->n_txs; i++) {
+		const struct rl_tx *t = &rl->txs[i];
+		if (t->state != RL_TX_SIGNED && t->state != RL_TX_SENT)
+			continue;
+		rw_relayer_cost(&c, t->gas_limit, &t->fees, &t->value);
+		if (rw_u256_add(&sum, &sum, &c) < 0)
+			memset(&sum, 0xff, sizeof(sum));
+	}
+	*ret = sum;
+}
+
+int rw_relayer_send_add(struct rw_relayer *rl, int64_t id, uint64_t nonce, const uint8_t hash[32],
+			const uint8_t *raw, size_t raw_len)
+{
+	for (size_t i = 0; i < rl->n_sends; i++)
+		if (rl->sends[i].id == id)
+			return 0;
+	if (rl->n_sends == rl->cap_sends) {
+		size_t cap = rl->cap_sends ? rl->cap_sends * 2 : 16;
+		struct rl_send *v = realloc(rl->sends, cap * sizeof(*v));
+		if (!v)
+			return RW_ENOMEM;
+		rl->sends = v;
+		rl->cap_sends = cap;
+	}
+	struct rl_send *s = &rl->sends[rl->n_sends];
+	memset(s, 0, sizeof(*s));
+	s->raw_hex = rw_hex_encode_alloc(raw, raw_len);
+	if (!s->raw_hex)
+		return RW_ENOMEM;
+	s->id = id;
+	s->nonce = nonce;
+	memcpy(s->hash, hash, 32);
+	rl->n_sends++;
+	return 0;
+}
+
+void rw_relayer_sends_clear(struct rw_relayer *rl)
+{
+	for (size_t i = 0; i < rl->n_sends; i++)
+		free(rl->sends[i].raw_hex);
+	rl->n_sends = 0;
+}
+
+int rw_relayer_item_add(struct rw_relayer *rl, int64_t ref, uint64_t nonce, size_t intent,
+			struct rl_signed *s, const struct rw_relayer_fees *fees, uint64_t gas)
+{
+	struct rl_item *v = realloc(rl->items, (rl->n_items + 1) * sizeof(*v));
+	if (!v) {
+		free(s->raw);
+		s->raw = NULL;
+		return RW_ENOMEM;
+	}
+	rl->items = v;
+	struct rl_item *it = &v[rl->n_items++];
+	it->ref = ref;
+	it->nonce = nonce;
+	it->intent = intent;
+	it->raw = s->raw;
+	it->raw_len = s->raw_len;
+	memcpy(it->hash, s->hash, 32);
+	it->fees = *fees;
+	it->gas = gas;
+	s->raw = NULL;
+	return 0;
+}
+
+void rw_relayer_items_clear(struct rw_relayer *rl)
+{
+	for (size_t i = 0; i < rl->n_items; i++)
+		free(rl->items[i].raw);
+	free(rl->items);
+	rl->items = NULL;
+	rl->n_items = 0;
+}
+
+void rw_relayer_txs_clear(struct rw_relayer *rl)
+{
+	for (size_t i = 0; i < rl->n_txs; i++)
+		free(rl->txs[i].raw);
+	free(rl->txs);
+	rl->txs = NULL;
+	rl->n_txs = 0;
+}
+
+/* ---- async bookkeeping ------------------------------------------------------ */
+
+int rw_relayer_rpc(struct rw_relayer *rl, struct rw_rpc *rpc, const struct rw_rpc_req *reqs,
+		   size_t n, int as_batch, rw_rpc_cb cb, void *udata)
+{
+	struct rw_rpc_send_opts o = { .as_batch = as_batch };
+	int r = rw_rpc_send(rpc, &o, reqs, n, cb, udata);
+	if (r == 0)
+		rl->outstanding++;
+	return r;
+}
+
+int rw_relayer_submit(struct rw_relayer *rl, struct rw_pg_job *job, rw_pg_reply_fn cb)
+{
+	int r = rw_pg_submit(rl->p.pg, job, cb, rl);
+	if (r == 0)
+		rl->outstanding++;
+	return r;
+}
+
+int rw_relayer_back(struct rw_relayer *rl)
+{
+	if (rl->outstanding)
+		rl->outstanding--;
+	return rl->stopping;
+}
+
+void rw_relayer_hook(struct rw_relayer *rl, enum rw_relayer_step step)
+{
+	if (rl->p.opts.on_step)
+		rl->p.opts.on_step(step, rl->p.opts.step_arg);
+}
+
+/* ---- rounds -------------------------------------------------------------------- */
+
+typedef int (*step_fn)(struct rw_relayer *rl);
+
+static const step_fn steps[RL_STEPS] = {
+	[RL_CHAIN] = rw_relayer_step_chain,
+	[RL_LOAD] = rw_relayer_step_load,
+	[RL_RECEIPTS] = rw_relayer_step_receipts,
+	[RL_RECEIPTS_WRITE] = rw_relayer_step_receipts_write,
+	[RL_RELOAD] = rw_relayer_step_reload,
+	[RL_LOST_CHECK] = rw_relayer_step_lost_check,
+	[RL_LOST_WRITE] = rw_relayer_step_lost_write,
+	[RL_FILL] = rw_relayer_step_fill,
+	[RL_BUMP] = rw_relayer_step_bump,
+	[RL_TAKE] = rw_relayer_step_take,
+	[RL_ESTIMATE] = rw_relayer_step_estimate,
+	[RL_ASSIGN] = rw_relayer_step_assign,
+	[RL_BROADCAST] = rw_relayer_step_broadcast,
+	[RL_SENT_WRITE] = rw_relayer_step_sent_write,
+};
+
+static void on_timer(uv_timer_t *t);
+
+static void schedule(struct rw_relayer *rl, uint64_t ms)
+{
+	if (!rl->stopping && rl->timer_open)
+		uv_timer_start(rl->timer, on_timer, ms, 0);
+}
+
+static void round_end(struct rw_relayer *rl, int ok)
+{
+	rl->round_active = 0;
+	rw_relayer_sends_clear(rl);
+	rw_relayer_intents_clear(rl);
+	rw_relayer_items_clear(rl);
+	free(rl->changes);
+	rl->changes = NULL;
+	rl->n_changes = 0;
+	free(rl->suspects);
+	rl->suspects = NULL;
+	rl->n_suspects = 0;
+	free(rl->lost);
+	rl->lost = NULL;
+	rl->n_lost = 0;
+	rl->st.rounds++;
+	if (!ok)
+		rl->again = 0;
+	rw_relayer_hook(rl, RW_RELAYER_STEP_ROUND);
+	schedule(rl, rl->again ? 20 : rl->p.opts.poll_ms);
+}
+
+static void run_steps(struct rw_relayer *rl)
+{
+	while (!rl->stopping && rl->step < RL_STEPS) {
+		int r = steps[rl->step](rl);
+		if (r > 0)
+			return;
+		if (r < 0) {
+			round_end(rl, 0);
+			return;
+		}
+		rl->step++;
+	}
+	if (rl->stopping) {
+		rl->round_active = 0;
+		return;
+	}
+	round_end(rl, 1);
+}
+
+void rw_relayer_next(struct rw_relayer *rl)
+{
+	rl->step++;
+	run_steps(rl);
+}
+
+void rw_relayer_abort(struct rw_relayer *rl)
+{
+	if (rl->stopping) {
+		rl->round_active = 0;
+		return;
+	}
+	round_end(rl, 0);
+}
+
+static void on_timer(uv_timer_t *t)
+{
+	struct rw_relayer *rl = t->data;
+	if (rl->stopping || rl->round_active)
+		return;
+	rl->round_active = 1;
+	rl->again = 0;
+	rl->step = 0;
+	rl->round_started_ms = uv_now(rl->loop);
+	run_steps(rl);
+}
+
+static void on_notify(struct rw_pg *pg, const char *channel, const char *payload, int be_pid,
+		      void *arg)
+{
+	struct rw_relayer *rl = arg;
+	if (rl->stopping)
+		return;
+	if (rl->round_active)
+		rl->again = 1;
+	else
+		schedule(rl, 0);
+}
+
+/* ---- life cycle -------------------------------------------------------------------- */
+
+static void bc_close_quietly(struct rw_rpc **bc, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (bc[i])
+			(void)rw_rpc_close(bc[i], NULL, NULL);
+}
+
+static int bc_open(struct rw_relayer *rl)
+{
+	const struct rw_config_chain *ch = rl->p.chain;
+	rl->bc = calloc(ch->n_rpc, sizeof(*rl->bc));
+	if (!rl->bc)
+		return RW_ENOMEM;
+	struct rw_rpc_opts ro = { .max_attempts = 2 };
+	for (size_t i = 0; i < ch->n_rpc; i++) {
+		int r = rw_rpc_new(&rl->bc[i], rl->loop, &ro);
+		if (r == 0) {
+			struct rw_rpc_endpoint_opts eo = {
+				.url = ch->rpc[i].url.v,
+				.max_concurrency = (unsigned)ch->rpc[i].max_concurrency.v,
+				.max_rps = (double)ch->rpc[i].max_rps.v,
+				.timeout_ms = ch->rpc[i].timeout_ms.v,
+			};
+			r = rw_rpc_add_endpoint(rl->bc[i], &eo);
+			r = r < 0 ? r : 0;
+		}
+		if (r < 0) {
+			bc_close_quietly(rl->bc, ch->n_rpc);
+			free(rl->bc);
+			rl->bc = NULL;
+			return r;
+		}
+	}
+	rl->n_bc = rl->bc_open = ch->n_rpc;
+	return 0;
+}
+
+int rw_relayer_new(struct rw_relayer **ret, uv_loop_t *loop, const struct rw_relayer_params *p,
+		   const uint8_t sk[32])
+{
+	if (!ret || !loop || !p || !p->chain || !p->rpc || !p->pg || !sk || !p->chain->n_rpc ||
+	    strlen(p->chain->name) > RW_CONFIG_NAME_MAX)
+		return RW_EINVAL;
+	struct rw_relayer *rl = calloc(1, sizeof(*rl));
+	if (!rl)
+		return RW_ENOMEM;
+	rl->loop = loop;
+	rl->p = *p;
+	opts_complete(&rl->p.opts, p->chain);
+	rl->chain_id = p->chain->chain_id;
+	snprintf(rl->name, sizeof(rl->name), "%s", p->chain->name);
+	snprintf(rl->channel, sizeof(rl->channel), "rw_relayer_%" PRIu64, rl->chain_id);
+	rl->first_round = 1;
+	rl->sk = rw_relayer_key_page();
+	if (!rl->sk) {
+		free(rl);
+		return RW_ENOMEM;
+	}
+	memcpy(rl->sk, sk, 32);
+	if (rw_key_address(rl->addr, rl->sk) < 0) {
+		rw_relayer_key_page_free(rl->sk);
+		free(rl);
+		return RW_ECRYPTO;
+	}
+	rw_hex_encode(rl->addr_hex, rl->addr, 20, 1);
+	rl->addr_bytea[0] = '\\';
+	rl->addr_bytea[1] = 'x';
+	rw_hex_encode(rl->addr_bytea + 2, rl->addr, 20, 0);
+	int r = bc_open(rl);
+	if (r == 0) {
+		rl->timer = malloc(sizeof(*rl->timer));
+		r = rl->timer ? 0 : RW_ENOMEM;
+	}
+	if (r < 0) {
+		if (rl->bc) {
+			bc_close_quietly(rl->bc, rl->n_bc);
+			free(rl->bc);
+		}
+		rw_relayer_key_page_free(rl->sk);
+		free(rl);
+		return r;
+	}
+	uv_timer_init(loop, rl->timer);
+	rl->timer->data = rl;
+	rl->timer_open = 1;
+	*ret = rl;
+	return 0;
+}
+
+int rw_relayer_start(struct rw_relayer *rl)
+{
+	if (rl->started || rl->stopping)
+		return RW_EINVAL;
+	rl->started = 1;
+	if (rw_pg_listen(rl->p.pg, rl->channel, on_notify, NULL, rl) < 0)
+		rw_relayer_say(rl, RW_RELAYER_WARN,
+			       "cannot listen on %s: new intents wait for the next round",
+			       rl->channel);
+	char fee_cap[RW_U256_DEC_MAX];
+	rw_u256_format_dec(fee_cap, &rl->p.opts.fee_cap);
+	rw_relayer_say(rl, RW_RELAYER_INFO,
+		       "signer %s, %zu broadcast endpoint%s, fee cap %s wei, %u in flight at most, "
+		       "%" PRIu64 " confirmation%s",
+		       rl->addr_hex, rl->n_bc, rl->n_bc == 1 ? "" : "s", fee_cap,
+		       rl->p.opts.max_inflight, rl->p.opts.confirmations,
+		       rl->p.opts.confirmations == 1 ? "" : "s");
+	schedule(rl, 0);
+	return 0;
+}
+
+static void maybe_stopped(struct rw_relayer *rl)
+{
+	if (rl->timer_open || rl->bc_open || rl->stopped_called)
+		return;
+	rl->stopped_called = 1;
+	if (rl->on_stopped)
+		rl->on_stopped(rl->stopped_arg);
+}
+
+static void on_timer_closed(uv_handle_t *h)
+{
+	struct rw_relayer *rl = h->data;
+	free(h);
+	rl->timer = NULL;
+	rl->timer_open = 0;
+	maybe_stopped(rl);
+}
+
+static void on_bc_closed(void *arg)
+{
+	struct rw_relayer *rl = arg;
+	rl->bc_open--;
+	maybe_stopped(rl);
+}
+
+int rw_relayer_stop(struct rw_relayer *rl, void (*on_stopped)(void *arg), void *arg)
+{
+	if (rl->stopping)
+		return RW_EINVAL;
+	rl->stopping = 1;
+	rl->on_stopped = on_stopped;
+	rl->stopped_arg = arg;
+	if (rl->started)
+		(void)rw_pg_unlisten(rl->p.pg, rl->channel);
+	uv_timer_stop(rl->timer);
+	uv_close((uv_handle_t *)rl->timer, on_timer_closed);
+	for (size_t i = 0; i < rl->n_bc; i++)
+		if (rw_rpc_close(rl->bc[i], on_bc_closed, rl) < 0)
+			rl->bc_open--;
+	return 0;
+}
+
+struct rw_relayer *rw_relayer_free(struct rw_relayer *rl)
+{
+	if (!rl)
+		return NULL;
+	if (rl->timer_open || rl->bc_open) {
+		rw_relayer_say(rl, RW_RELAYER_ERROR, "freed before its stop completed; leaking it");
+		return NULL;
+	}
+	rw_relayer_txs_clear(rl);
+	rw_relayer_sends_clear(rl);
+	free(rl->sends);
+	rw_relayer_intents_clear(rl);
+	rw_relayer_items_clear(rl);
+	free(rl->changes);
+	free(rl->bctx);
+	free(rl->suspects);
+	free(rl->lost);
+	free(rl->bc);
+	rw_relayer_key_page_free(rl->sk);
+	free(rl);
+	return NULL;
+}
+
+void rw_relayer_address(uint8_t ret[20], const struct rw_relayer *rl)
+{
+	memcpy(ret, rl->addr, 20);
+}
+
+/* ---- stats and metrics ----------------------------------------------------------- */
+
+void rw_relayer_get_stats(struct rw_relayer_stats *ret, const struct rw_relayer *rl)
+{
+	*ret = rl->st;
+}
+
+static int appf(struct rw_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int appf(struct rw_buf *b, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return RW_EINVAL;
+	return rw_buf_append(b, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+}
+
+static int head(struct rw_buf *b, int header, const char *name, const char *type, const char *help)
+{
+	if (!header)
+		return 0;
+	int r = appf(b, "# HELP %s %s\n", name, help);
+	return r < 0 ? r : appf(b, "# TYPE %s %s\n", name, type);
+}
+
+/* A gauge or counter with the relayer's labels. */
+static int metric(struct rw_buf *b, const struct rw_relayer *rl, int header, const char *name,
+		  const char *type, const char *help, const char *value)
+{
+	int r = head(b, header, name, type, help);
+	return r < 0 ? r
+		     : appf(b, "%s{chain=\"%s\",signer=\"%s\"} %s\n", name, rl->name, rl->addr_hex,
+			    value);
+}
+
+static int metric_u64(struct rw_buf *b, const struct rw_relayer *rl, int header, const char *name,
+		      const char *type, const char *help, uint64_t v)
+{
+	char s[24];
+	snprintf(s, sizeof(s), "%" PRIu64, v);
+	return metric(b, rl, header, name, type, help, s);
+}
+
+int rw_relayer_metrics(struct rw_buf *out, const struct rw_relayer *rl, int header)
+{
+	const struct rw_relayer_stats *s = &rl->st;
+	char v[RW_U256_DEC_MAX + 8];
+	int r = head(out, header, "runway_relayer_intents", "gauge", "Intents by state.");
+	for (size_t i = 0; r == 0 && i < RL_INTENT_STATES; i++)
+		r = appf(out,
+			 "runway_relayer_intents{chain=\"%s\",signer=\"%s\",state=\"%s\"} %" PRIu64
+			 "\n",
+			 rl->name, rl->addr_hex, intent_states[i], s->intents[i]);
+	snprintf(v, sizeof(v), "%.3f", s->oldest_unconfirmed_s);
+	if (r == 0)
+		r = metric(out, rl, header, "runway_relayer_oldest_unconfirmed_seconds", "gauge",
+			   "Age of the oldest intent not yet confirmed.", v);
+	if (r == 0)
+		r = metric_u64(out, rl, header, "runway_relayer_inflight", "gauge",
+			       "Transactions signed and not yet mined.", s->inflight);
+	if (r == 0)
+		r = head(out, header, "runway_relayer_nonce", "gauge",
+			 "The local next nonce and the chain's counts (latest, pending).");
+	const char *kinds[3] = { "local", "chain", "chain_pending" };
+	uint64_t nonces[3] = { s->local_nonce, s->chain_nonce, s->chain_pending_nonce };
+	for (int i = 0; r == 0 && i < 3; i++)
+		r = appf(out,
+			 "runway_relayer_nonce{chain=\"%s\",signer=\"%s\",kind=\"%s\"} %" PRIu64
+			 "\n",
+			 rl->name, rl->addr_hex, kinds[i], nonces[i]);
+	rw_u256_format_dec(v, &s->balance);
+	if (r == 0)
+		r = metric(out, rl, header, "runway_relayer_balance_wei", "gauge",
+			   "The signer's gas balance.", v);
+	snprintf(v, sizeof(v), "%.2f", s->balance_days);
+	if (r == 0)
+		r = metric(out, rl, header, "runway_relayer_balance_days", "gauge",
+			   "Days the balance lasts at the last 7 days' spending (-1: no spending).",
+			   v);
+	if (r == 0)
+		r = metric_u64(out, rl, header, "runway_relayer_status", "gauge",
+			       "0 ok, 1 low balance, 2 cannot pay (no new transactions).",
+			       (uint64_t)s->status);
+	if (r == 0)
+		r = metric_u64(out, rl, header, "runway_relayer_bumps_total", "counter",
+			       "Fee bumps (replacements).", s->bumps);
+	if (r == 0)
+		r = metric_u64(out, rl, header, "runway_relayer_fillers_total", "counter",
+			       "No-op transactions that closed nonce gaps.", s->fillers);
+	if (r == 0)
+		r = metric_u64(out, rl, header, "runway_relayer_signed_total", "counter",
+			       "Transactions signed for new nonces.", s->signed_txs);
+	if (r == 0)
+		r = metric_u64(out, rl, header, "runway_relayer_reorged_total", "counter",
+			       "Receipts undone by reorgs.", s->reorged);
+	if (r == 0)
+		r = metric_u64(out, rl, header, "runway_relayer_nonce_taken_total", "counter",
+			       "Nonces used by another sender.", s->nonce_taken);
+	if (r == 0)
+		r = metric_u64(out, rl, header, "runway_relayer_estimate_reverts_total", "counter",
+			       "Gas estimations that reverted.", s->estimate_reverts);
+	if (r == 0)
+		r = head(out, header, "runway_relayer_errors_total", "counter",
+			 "Failed requests and broadcast answers by class.");
+	for (int c = RW_RPC_TRANSPORT; r == 0 && c <= RW_RPC_OTHER; c++)
+		if (s->errors[c])
+			r = appf(out,
+				 "runway_relayer_errors_total{chain=\"%s\",signer=\"%s\",class=\"%"
+				 "s\"} %" PRIu64 "\n",
+				 rl->name, rl->addr_hex, rw_rpc_class_name((enum rw_rpc_class)c),
+				 s->errors[c]);
+	return r;
+}

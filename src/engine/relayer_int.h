@@ -1,0 +1,415 @@
+/* relayer_int.h: the inner workings of the relayer, shared by its files.
+ * Not for other modules: use relayer.h.
+ *
+ * A round is a fixed sequence of steps (relayer.c drives it); each step
+ * either starts one asynchronous operation (an rpc batch, a pg job, or the
+ * broadcasts) and returns 1, or has nothing to do and returns 0, or fails
+ * and returns a negative code (the round ends; the next one starts after
+ * poll_ms). The callback of the operation reads what it needs from its
+ * answer and calls rw_relayer_next. Only one step runs at a time, so a
+ * round sees one consistent plan; rounds never overlap.
+ *
+ *   step             file              does
+ *   chain            relayer_sync.c    one batch: head, finalized, nonces,
+ *                                      balance, fee history, gas price,
+ *                                      chain id
+ *   load             relayer_sync.c    rw_relayer_sync, then the attempts of
+ *                                      every open nonce, the gaps, the counts
+ *   receipts         relayer_confirm.c a receipt for every loaded attempt
+ *   receipts_write   relayer_confirm.c rw_relayer_mined / unmined / settle in
+ *                                      one transaction
+ *   reload           relayer_sync.c    the attempts again, when receipts
+ *                                      changed them
+ *   lost_check       relayer_confirm.c count at the confirmation depth and the
+ *                                      receipts of every attempt of suspect
+ *                                      nonces, in one batch (one node)
+ *   lost_write       relayer_confirm.c rw_relayer_lost
+ *   fill             relayer_submit.c  sign and store no-op fillers for gaps
+ *   bump             relayer_submit.c  sign and store replacements of stuck
+ *                                      attempts
+ *   take             relayer_intent.c  queued intents
+ *   estimate         relayer_intent.c  eth_estimateGas for them
+ *   assign           relayer_intent.c  sign and store them with new nonces
+ *   broadcast        relayer_submit.c  every send of the round to every
+ *                                      endpoint
+ *   sent_write       relayer_submit.c  rw_relayer_sent for each
+ *
+ * Every step that stores (receipts_write, lost_write, fill, bump, assign,
+ * sent_write) is one PostgreSQL transaction; what is signed is stored
+ * before the broadcast step sends it. */
+#ifndef RW_RELAYER_INT_H
+#define RW_RELAYER_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "relayer.h"
+
+/* A macro's value as a string literal. */
+#define RW_RELAYER_STR_(x) #x
+#define RW_RELAYER_STR(x)  RW_RELAYER_STR_(x)
+
+/* Limits. */
+#define RL_LOAD_MAX      4096 /* attempts loaded per round */
+#define RL_GAPS_MAX      64   /* gaps looked at per round */
+#define RL_TAKE_MAX      256  /* intents taken per round */
+#define RL_BUMP_MAX      64   /* replacements per round */
+#define RL_KEY_MAX       201  /* an intent key and its NUL */
+#define RL_ARGS_MAX      16   /* parameters of one statement */
+#define RL_REASON_MAX    512  /* a revert reason */
+#define RL_INTENT_STATES 8
+
+/* The steps of a round, in order. */
+enum rl_step {
+	RL_CHAIN,
+	RL_LOAD,
+	RL_RECEIPTS,
+	RL_RECEIPTS_WRITE,
+	RL_RELOAD,
+	RL_LOST_CHECK,
+	RL_LOST_WRITE,
+	RL_FILL,
+	RL_BUMP,
+	RL_TAKE,
+	RL_ESTIMATE,
+	RL_ASSIGN,
+	RL_BROADCAST,
+	RL_SENT_WRITE,
+	RL_STEPS
+};
+
+enum rl_tx_state { RL_TX_SIGNED, RL_TX_SENT, RL_TX_MINED, RL_TX_REPLACED, RL_TX_LOST };
+
+/* What this round learned of one attempt's receipt. */
+enum rl_seen { RL_SEEN_UNKNOWN = 0, RL_SEEN_ABSENT, RL_SEEN_PRESENT };
+
+/* A receipt as the node gave it. */
+struct rl_receipt {
+	uint64_t block;
+	uint8_t block_hash[32];
+	int status;
+	uint64_t gas_used;
+	rw_u256 effective_gas_price;
+};
+
+/* One attempt at an open nonce, as the load step read it. */
+struct rl_tx {
+	int64_t id;
+	int64_t intent_id; /* 0: a filler */
+	char key[RL_KEY_MAX];
+	uint64_t nonce;
+	unsigned attempt;
+	enum rl_tx_state state;
+	struct rw_relayer_fees fees;
+	uint64_t gas_limit;
+	rw_u256 value;
+	uint8_t hash[32];
+	uint8_t *raw;
+	size_t raw_len;
+	int64_t sent_age_ms;      /* since the first broadcast; -1: never */
+	int64_t last_sent_age_ms; /* since the last broadcast; -1: never */
+	int64_t sent_block;       /* block at the first broadcast; -1: never */
+	int64_t rc_block;         /* stored receipt's block; -1: none */
+	uint8_t rc_block_hash[32];
+	/* this round */
+	enum rl_seen seen;
+	struct rl_receipt rc;
+};
+
+/* A statement of the receipts job: which attempt, mined or unmined. */
+struct rl_change {
+	size_t tx; /* index in txs */
+	int unmined;
+};
+
+/* One transaction to broadcast this round. */
+struct rl_send {
+	int64_t id;
+	uint64_t nonce;
+	uint8_t hash[32];
+	char *raw_hex; /* "0x..." */
+	int best;      /* the best answer so far, see relayer_submit.c */
+	enum rw_rpc_class cls;
+	char message[160];
+	unsigned answers;
+};
+
+/* A signed transaction. */
+struct rl_signed {
+	uint8_t *raw;
+	size_t raw_len;
+	uint8_t hash[32];
+};
+
+/* Something signed in this step and not yet stored: what it is for (an
+ * attempt id it replaces, an intent id, or 0 for a filler), its nonce and
+ * bytes. */
+struct rl_item {
+	int64_t ref;
+	uint64_t nonce;
+	size_t intent; /* index in intents (assign step) */
+	uint8_t *raw;
+	size_t raw_len;
+	uint8_t hash[32];
+	struct rw_relayer_fees fees;
+	uint64_t gas;
+};
+
+/* A queued intent taken this round. */
+struct rl_intent {
+	int64_t id;
+	char key[RL_KEY_MAX];
+	uint8_t target[20];
+	rw_u256 value;
+	uint8_t *data;
+	size_t data_len;
+	unsigned estimate_failures;
+	/* estimate step */
+	int estimated; /* 1 gas known, -1 reverted, 0 not known */
+	uint64_t gas_limit;
+	char reason[RL_REASON_MAX];
+};
+
+/* A nonce gap and when it was first seen. */
+struct rl_gap {
+	uint64_t nonce;
+	uint64_t since_ms;
+};
+
+/* The context of one broadcast request: which send, which endpoint. */
+struct rl_bctx {
+	struct rw_relayer *rl;
+	size_t send;
+	size_t endpoint;
+};
+
+/* Parameters of one statement, as text (the pg job copies them). */
+struct rl_args {
+	int n;
+	int oom;
+	char *v[RL_ARGS_MAX];
+};
+
+struct rw_relayer {
+	uv_loop_t *loop;
+	struct rw_relayer_params p;
+	uint64_t chain_id;
+	char name[RW_CONFIG_NAME_MAX + 1];
+	char channel[48];
+	uint8_t *sk; /* on its own locked page */
+	uint8_t addr[20];
+	char addr_hex[43];   /* lowercase 0x-hex, for JSON-RPC */
+	char addr_bytea[44]; /* "\x..." for SQL */
+
+	struct rw_rpc **bc; /* one broadcast client per endpoint */
+	size_t n_bc;
+	size_t bc_open;
+	uv_timer_t *timer;
+	int timer_open;
+
+	int started;
+	int stopping;
+	void (*on_stopped)(void *arg);
+	void *stopped_arg;
+	int stopped_called;
+	unsigned outstanding; /* callbacks owed by rpc and pg */
+
+	/* the round */
+	int round_active;
+	int again; /* run another round as soon as this one ends */
+	int first_round;
+	enum rl_step step;
+	uint64_t round_started_ms;
+
+	/* the chain, from the chain step */
+	int chain_ok; /* the node's eth_chainId matched */
+	uint64_t head;
+	int has_finalized;
+	uint64_t finalized;
+	uint64_t latest_nonce;
+	uint64_t pending_nonce;
+	rw_u256 balance;
+	struct rw_relayer_market market;
+	int market_ok;
+	struct rw_relayer_fees fees; /* for a new transaction now */
+	int fees_ok;                 /* 0: unknown, or the base fee is above the cap */
+	int fee_cap_reported;
+
+	/* PostgreSQL, from the load step */
+	uint64_t next_nonce;
+	int paused;
+	rw_u256 spend_per_day;
+	uint64_t inflight;
+	int status; /* 0 ok, 1 low, 2 cannot pay */
+	int funds_short;
+	struct rl_tx *txs;
+	size_t n_txs;
+	uint64_t gap_now[RL_GAPS_MAX];
+	size_t n_gap_now;
+	struct rl_gap gaps[RL_GAPS_MAX];
+	size_t n_gaps;
+	uint64_t counts_ms; /* when the intent counts were last read */
+
+	/* receipts */
+	int receipts_changed;
+	struct rl_change *changes;
+	size_t n_changes;
+	uint64_t *suspects;
+	size_t n_suspects;
+	uint64_t count_at_depth;
+	uint64_t *lost;
+	size_t n_lost;
+
+	/* sends */
+	struct rl_send *sends;
+	size_t n_sends;
+	size_t cap_sends;
+	size_t bcast_pending;
+
+	/* take */
+	struct rl_intent *intents;
+	size_t n_intents;
+	size_t take_limit;
+
+	/* signed in the current step, stored by its job */
+	struct rl_item *items;
+	size_t n_items;
+	struct rl_bctx *bctx; /* broadcast contexts, alive until the next broadcast */
+	size_t n_bctx;
+
+	struct rw_relayer_stats st;
+};
+
+/* ---- relayer.c ---- */
+
+/* Logs a line for this relayer. */
+void rw_relayer_say(const struct rw_relayer *rl, enum rw_relayer_level level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Counts and logs a failed request (not when cancelled). */
+void rw_relayer_rpc_failed(struct rw_relayer *rl, const char *what,
+			   const struct rw_rpc_result *res);
+
+/* Counts and logs a failed job (not when closed). */
+void rw_relayer_pg_failed(struct rw_relayer *rl, const char *what, const struct rw_pg_reply *reply);
+
+/* Calls the test hook. */
+void rw_relayer_hook(struct rw_relayer *rl, enum rw_relayer_step step);
+
+/* Sends an rpc request for a step: counts it as outstanding. Returns 0 or
+ * the error of rw_rpc_send (params stolen either way). */
+int rw_relayer_rpc(struct rw_relayer *rl, struct rw_rpc *rpc, const struct rw_rpc_req *reqs,
+		   size_t n, int as_batch, rw_rpc_cb cb, void *udata);
+
+/* Submits a pg job for a step: counts it as outstanding. Returns 0 or the
+ * error of rw_pg_submit (the job is freed either way). */
+int rw_relayer_submit(struct rw_relayer *rl, struct rw_pg_job *job, rw_pg_reply_fn cb);
+
+/* In a callback: takes back one outstanding count. Returns 1 when the
+ * relayer is stopping (the callback must return at once), else 0. */
+int rw_relayer_back(struct rw_relayer *rl);
+
+/* Ends the current step: runs the next steps until one starts an
+ * operation, or ends the round. */
+void rw_relayer_next(struct rw_relayer *rl);
+
+/* Ends the round now (after an error, already logged). */
+void rw_relayer_abort(struct rw_relayer *rl);
+
+/* Statement parameters. */
+void rw_relayer_arg_text(struct rl_args *a, const char *s);
+void rw_relayer_arg_null(struct rl_args *a);
+void rw_relayer_arg_u64(struct rl_args *a, uint64_t v);
+void rw_relayer_arg_i64(struct rl_args *a, int64_t v);
+void rw_relayer_arg_u256(struct rl_args *a, const rw_u256 *v);
+void rw_relayer_arg_bytea(struct rl_args *a, const uint8_t *p, size_t n);
+/* The fee parameters of rw_relayer_assign/replace/fill: type, gas price,
+ * max fee, tip (NULLs for the fields the type does not use). */
+void rw_relayer_arg_fees(struct rl_args *a, const struct rw_relayer_fees *f);
+/* Adds sql with a's parameters to job and frees them. Returns 0,
+ * RW_ENOMEM or an error of rw_pg_job_sql. */
+int rw_relayer_job_add(struct rw_pg_job *job, const char *sql, struct rl_args *a);
+
+/* Reads a result cell (NULL when the result is missing or the cell is
+ * NULL). */
+const char *rw_relayer_cell(const PGresult *res, int row, int col);
+
+/* Parses an integer cell. Returns 0 or RW_EINVAL. */
+int rw_relayer_cell_i64(int64_t *ret, const PGresult *res, int row, int col);
+/* Parses a numeric cell holding a uint256. Returns 0 or RW_EINVAL. */
+int rw_relayer_cell_u256(rw_u256 *ret, const PGresult *res, int row, int col);
+/* Decodes a hex cell (encode(x, 'hex')) of exactly n bytes. Returns 0 or
+ * RW_EINVAL. */
+int rw_relayer_cell_hex(uint8_t *out, size_t n, const PGresult *res, int row, int col);
+
+/* Adds a transaction to this round's sends (once per id). Returns 0 or
+ * RW_ENOMEM. */
+int rw_relayer_send_add(struct rw_relayer *rl, int64_t id, uint64_t nonce, const uint8_t hash[32],
+			const uint8_t *raw, size_t raw_len);
+
+/* The cost a transaction may take from the balance: gas * max fee (or gas
+ * price) + value, saturating at 2^256 - 1. */
+void rw_relayer_cost(rw_u256 *ret, uint64_t gas, const struct rw_relayer_fees *f,
+		     const rw_u256 *value);
+
+/* What the current attempts of open nonces may still take from the
+ * balance. */
+void rw_relayer_committed(rw_u256 *ret, const struct rw_relayer *rl);
+
+/* Adds a signed transaction to the current step's items; takes s->raw.
+ * Returns 0 or RW_ENOMEM (s->raw freed). */
+int rw_relayer_item_add(struct rw_relayer *rl, int64_t ref, uint64_t nonce, size_t intent,
+			struct rl_signed *s, const struct rw_relayer_fees *fees, uint64_t gas);
+
+/* Frees the current step's items. */
+void rw_relayer_items_clear(struct rw_relayer *rl);
+
+/* Frees the loaded attempts. */
+void rw_relayer_txs_clear(struct rw_relayer *rl);
+
+/* ---- relayer_key.c ---- */
+
+/* A page for the key: locked in memory where allowed, left out of core
+ * dumps. Returns NULL when out of memory. */
+uint8_t *rw_relayer_key_page(void);
+
+/* Wipes and unmaps a key page. Accepts NULL. */
+void rw_relayer_key_page_free(uint8_t *page);
+
+/* Signs a transaction of this relayer: chain id, nonce, fees, gas, to,
+ * value, data. Returns 0, or an error of rw_tx_sign / rw_tx_encode_raw.
+ * Out: ret (free ret->raw). */
+int rw_relayer_sign(struct rl_signed *ret, const struct rw_relayer *rl, uint64_t nonce,
+		    const struct rw_relayer_fees *f, uint64_t gas, const uint8_t to[20],
+		    const rw_u256 *value, const uint8_t *data, size_t data_len);
+
+/* Signs raw again with other fees (a replacement: same nonce, gas, to,
+ * value and data). Returns 0, RW_EINVAL (raw does not decode, another
+ * type) or an error of rw_tx_sign. Out: ret (free ret->raw). */
+int rw_relayer_resign(struct rl_signed *ret, const struct rw_relayer *rl, const uint8_t *raw,
+		      size_t raw_len, const struct rw_relayer_fees *f);
+
+/* ---- the steps ---- */
+
+int rw_relayer_step_chain(struct rw_relayer *rl);          /* relayer_sync.c */
+int rw_relayer_step_load(struct rw_relayer *rl);           /* relayer_sync.c */
+int rw_relayer_step_reload(struct rw_relayer *rl);         /* relayer_sync.c */
+int rw_relayer_step_receipts(struct rw_relayer *rl);       /* relayer_confirm.c */
+int rw_relayer_step_receipts_write(struct rw_relayer *rl); /* relayer_confirm.c */
+int rw_relayer_step_lost_check(struct rw_relayer *rl);     /* relayer_confirm.c */
+int rw_relayer_step_lost_write(struct rw_relayer *rl);     /* relayer_confirm.c */
+int rw_relayer_step_fill(struct rw_relayer *rl);           /* relayer_submit.c */
+int rw_relayer_step_bump(struct rw_relayer *rl);           /* relayer_submit.c */
+int rw_relayer_step_broadcast(struct rw_relayer *rl);      /* relayer_submit.c */
+int rw_relayer_step_sent_write(struct rw_relayer *rl);     /* relayer_submit.c */
+int rw_relayer_step_take(struct rw_relayer *rl);           /* relayer_intent.c */
+int rw_relayer_step_estimate(struct rw_relayer *rl);       /* relayer_intent.c */
+int rw_relayer_step_assign(struct rw_relayer *rl);         /* relayer_intent.c */
+
+/* Frees this round's taken intents. */
+void rw_relayer_intents_clear(struct rw_relayer *rl);
+
+/* Frees this round's sends. */
+void rw_relayer_sends_clear(struct rw_relayer *rl);
+
+#endif

@@ -1,0 +1,473 @@
+/* relayer_submit.c: getting transactions into blocks. Gap fillers and fee
+ * bumps are signed and stored (one transaction each step) before they are
+ * sent; every transaction of the round then goes to every endpoint, and
+ * the answers, which are only hints, are stored. Between bumps the same
+ * bytes are sent again. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "hex.h"
+#include "relayer_int.h"
+
+static const uint8_t no_data[1] = { 0 };
+
+static void hash_hex(char out[67], const uint8_t h[32])
+{
+	rw_hex_encode(out, h, 32, 1);
+}
+
+/* The balance left after what is already committed. */
+static void spendable(rw_u256 *ret, const struct rw_relayer *rl)
+{
+	rw_u256 c;
+	rw_relayer_committed(&c, rl);
+	if (rw_u256_sub(ret, &rl->balance, &c) < 0)
+		*ret = rw_u256_from_u64(0);
+}
+
+/* ---- gap fillers ---------------------------------------------------------- */
+
+static void on_filled(struct rw_pg *pg, const struct rw_pg_reply *reply, void *arg)
+{
+	struct rw_relayer *rl = arg;
+	if (rw_relayer_back(rl))
+		return;
+	if (reply->error) {
+		rw_relayer_pg_failed(rl, "storing gap fillers", reply);
+		rw_relayer_items_clear(rl);
+		rw_relayer_next(rl);
+		return;
+	}
+	for (size_t i = 0; i < rl->n_items; i++) {
+		const struct rl_item *it = &rl->items[i];
+		int64_t id;
+		if (rw_relayer_cell_i64(&id, reply->results[i], 0, 0) < 0)
+			continue;
+		char h[67];
+		hash_hex(h, it->hash);
+		rw_relayer_say(rl, RW_RELAYER_WARN,
+			       "nonce %" PRIu64 ": gap filled with a no-op self-transfer %s",
+			       it->nonce, h);
+		rl->st.fillers++;
+		(void)rw_relayer_send_add(rl, id, it->nonce, it->hash, it->raw, it->raw_len);
+		for (size_t k = 0; k < rl->n_gaps; k++)
+			if (rl->gaps[k].nonce == it->nonce)
+				rl->gaps[k] = rl->gaps[--rl->n_gaps];
+	}
+	rw_relayer_items_clear(rl);
+	rw_relayer_hook(rl, RW_RELAYER_STEP_FILLED);
+	rw_relayer_next(rl);
+}
+
+int rw_relayer_step_fill(struct rw_relayer *rl)
+{
+	rw_relayer_items_clear(rl);
+	if (!rl->chain_ok || !rl->fees_ok || rl->n_gaps == 0)
+		return 0;
+	uint64_t now = uv_now(rl->loop);
+	rw_u256 left, cost, zero = rw_u256_from_u64(0);
+	spendable(&left, rl);
+	struct rw_pg_job *job = NULL;
+	int r = 0;
+	for (size_t i = 0; r == 0 && i < rl->n_gaps; i++) {
+		const struct rl_gap *g = &rl->gaps[i];
+		if (now - g->since_ms < rl->p.opts.gap_grace_ms || g->nonce < rl->pending_nonce)
+			continue;
+		rw_relayer_cost(&cost, 21000, &rl->fees, &zero);
+		if (rw_u256_sub(&left, &left, &cost) < 0) {
+			rw_relayer_say(rl, RW_RELAYER_WARN,
+				       "nonce %" PRIu64 ": cannot pay for a gap filler", g->nonce);
+			break;
+		}
+		struct rl_signed s;
+		r = rw_relayer_sign(&s, rl, g->nonce, &rl->fees, 21000, rl->addr, &zero, no_data,
+				    0);
+		if (r == 0)
+			r = rw_relayer_item_add(rl, 0, g->nonce, 0, &s, &rl->fees, 21000);
+		if (r == 0 && !job && !(job = rw_pg_job_new(RW_PG_TX)))
+			r = RW_ENOMEM;
+		if (r < 0)
+			break;
+		const struct rl_item *it = &rl->items[rl->n_items - 1];
+		char why[160];
+		snprintf(why, sizeof(why),
+			 "no transaction of ours at it for %" PRIu64
+			 " ms; the chain's count is %" PRIu64 ", the next nonce %" PRIu64,
+			 now - g->since_ms, rl->latest_nonce, rl->next_nonce);
+		struct rl_args a = { 0 };
+		rw_relayer_arg_u64(&a, rl->chain_id);
+		rw_relayer_arg_text(&a, rl->addr_bytea);
+		rw_relayer_arg_u64(&a, it->nonce);
+		rw_relayer_arg_fees(&a, &it->fees);
+		rw_relayer_arg_u64(&a, 21000);
+		rw_relayer_arg_bytea(&a, it->raw, it->raw_len);
+		rw_relayer_arg_bytea(&a, it->hash, 32);
+		rw_relayer_arg_text(&a, why);
+		r = rw_relayer_job_add(
+			job,
+			"SELECT rw_relayer_fill($1::bigint, $2::bytea, $3::bigint, "
+			"$4::smallint, $5::numeric, $6::numeric, $7::numeric, $8::bigint, "
+			"$9::bytea, $10::bytea, $11)",
+			&a);
+	}
+	if (r < 0 || !job) {
+		rw_pg_job_free(job);
+		rw_relayer_items_clear(rl);
+		return r < 0 ? r : 0;
+	}
+	r = rw_relayer_submit(rl, job, on_filled);
+	return r < 0 ? r : 1;
+}
+
+/* ---- fee bumps --------------------------------------------------------------- */
+
+/* Per field, the highest fees of the attempts [i, j). */
+static void highest_fees(struct rw_relayer_fees *ret, const struct rw_relayer *rl, size_t i,
+			 size_t j)
+{
+	memset(ret, 0, sizeof(*ret));
+	ret->type = rl->txs[i].fees.type;
+	for (size_t k = i; k < j; k++) {
+		const struct rw_relayer_fees *f = &rl->txs[k].fees;
+		if (rw_u256_cmp(&f->gas_price, &ret->gas_price) > 0)
+			ret->gas_price = f->gas_price;
+		if (rw_u256_cmp(&f->max_fee, &ret->max_fee) > 0)
+			ret->max_fee = f->max_fee;
+		if (rw_u256_cmp(&f->tip, &ret->tip) > 0)
+			ret->tip = f->tip;
+	}
+}
+
+/* The current attempt of [i, j) when the nonce has no mined one, else
+ * NULL. */
+static const struct rl_tx *current(const struct rw_relayer *rl, size_t i, size_t j)
+{
+	const struct rl_tx *cur = NULL;
+	for (size_t k = i; k < j; k++) {
+		const struct rl_tx *t = &rl->txs[k];
+		if (t->state == RL_TX_MINED || t->state == RL_TX_LOST || t->seen == RL_SEEN_PRESENT)
+			return NULL;
+		if (t->state == RL_TX_SIGNED || t->state == RL_TX_SENT)
+			cur = t;
+	}
+	return cur;
+}
+
+static int stuck(const struct rw_relayer *rl, const struct rl_tx *t)
+{
+	return t->sent_block >= 0 &&
+	       rl->head >= (uint64_t)t->sent_block + rl->p.opts.stuck_blocks &&
+	       t->sent_age_ms >= 0 && (uint64_t)t->sent_age_ms >= rl->p.opts.stuck_ms;
+}
+
+static void fees_text(char *out, size_t n, const struct rw_relayer_fees *f)
+{
+	char a[RW_U256_DEC_MAX], b[RW_U256_DEC_MAX];
+	if (f->type == 0) {
+		rw_u256_format_dec(a, &f->gas_price);
+		snprintf(out, n, "gas price %s", a);
+		return;
+	}
+	rw_u256_format_dec(a, &f->max_fee);
+	rw_u256_format_dec(b, &f->tip);
+	snprintf(out, n, "max fee %s, tip %s", a, b);
+}
+
+/* Signs a replacement of cur (attempts [i, j)) when it is stuck. Returns
+ * 1 when one was added, 0 when not, or an error. */
+static int bump_one(struct rw_relayer *rl, size_t i, size_t j, const struct rl_tx *cur)
+{
+	struct rw_relayer_fees hi, nf;
+	highest_fees(&hi, rl, i, j);
+	const struct rw_relayer_fees *market = rl->fees_ok ? &rl->fees : NULL;
+	if (rw_relayer_fees_bump(&nf, &hi, market, &rl->p.opts.fee_cap) < 0) {
+		if (cur->attempt == 1 || cur->last_sent_age_ms < 0 ||
+		    (uint64_t)cur->last_sent_age_ms >= rl->p.opts.rebroadcast_ms) {
+			char h[67];
+			hash_hex(h, cur->hash);
+			rw_relayer_say(rl, RW_RELAYER_WARN,
+				       "nonce %" PRIu64
+				       ": %s is stuck and its fees are at the cap; "
+				       "sending the same bytes again",
+				       cur->nonce, h);
+		}
+		return 0;
+	}
+	rw_u256 cost;
+	rw_relayer_cost(&cost, cur->gas_limit, &nf, &cur->value);
+	if (rw_u256_cmp(&cost, &rl->balance) > 0) {
+		rw_relayer_say(rl, RW_RELAYER_WARN,
+			       "nonce %" PRIu64 ": stuck, and the balance cannot pay a bump",
+			       cur->nonce);
+		return 0;
+	}
+	struct rl_signed s;
+	int r = rw_relayer_resign(&s, rl, cur->raw, cur->raw_len, &nf);
+	if (r < 0)
+		return r;
+	r = rw_relayer_item_add(rl, cur->id, cur->nonce, 0, &s, &nf, cur->gas_limit);
+	return r < 0 ? r : 1;
+}
+
+static void on_bumped(struct rw_pg *pg, const struct rw_pg_reply *reply, void *arg)
+{
+	struct rw_relayer *rl = arg;
+	if (rw_relayer_back(rl))
+		return;
+	if (reply->error) {
+		rw_relayer_pg_failed(rl, "storing fee bumps", reply);
+		rw_relayer_items_clear(rl);
+		rw_relayer_next(rl);
+		return;
+	}
+	for (size_t i = 0; i < rl->n_items; i++) {
+		const struct rl_item *it = &rl->items[i];
+		int64_t id;
+		if (rw_relayer_cell_i64(&id, reply->results[i], 0, 0) < 0)
+			continue;
+		char h[67], f[200];
+		hash_hex(h, it->hash);
+		fees_text(f, sizeof(f), &it->fees);
+		rw_relayer_say(rl, RW_RELAYER_WARN, "nonce %" PRIu64 ": stuck; replaced by %s (%s)",
+			       it->nonce, h, f);
+		rl->st.bumps++;
+		(void)rw_relayer_send_add(rl, id, it->nonce, it->hash, it->raw, it->raw_len);
+	}
+	rw_relayer_items_clear(rl);
+	rw_relayer_hook(rl, RW_RELAYER_STEP_REPLACED);
+	rw_relayer_next(rl);
+}
+
+static int add_replace(struct rw_relayer *rl, struct rw_pg_job *job, const struct rl_item *it)
+{
+	char why[160];
+	snprintf(why, sizeof(why),
+		 "not mined %" PRIu64 "+ blocks and %" PRIu64 "+ ms after its broadcast",
+		 rl->p.opts.stuck_blocks, rl->p.opts.stuck_ms);
+	struct rl_args a = { 0 };
+	rw_relayer_arg_i64(&a, it->ref);
+	rw_relayer_arg_fees(&a, &it->fees);
+	rw_relayer_arg_bytea(&a, it->raw, it->raw_len);
+	rw_relayer_arg_bytea(&a, it->hash, 32);
+	rw_relayer_arg_text(&a, why);
+	return rw_relayer_job_add(
+		job,
+		"SELECT rw_relayer_replace($1::bigint, $2::smallint, $3::numeric, "
+		"$4::numeric, $5::numeric, $6::bytea, $7::bytea, $8)",
+		&a);
+}
+
+int rw_relayer_step_bump(struct rw_relayer *rl)
+{
+	rw_relayer_items_clear(rl);
+	if (!rl->chain_ok)
+		return 0;
+	int r = 0;
+	for (size_t i = 0; r >= 0 && i < rl->n_txs && rl->n_items < RL_BUMP_MAX;) {
+		size_t j = i + 1;
+		while (j < rl->n_txs && rl->txs[j].nonce == rl->txs[i].nonce)
+			j++;
+		const struct rl_tx *cur = current(rl, i, j);
+		if (cur && stuck(rl, cur))
+			r = bump_one(rl, i, j, cur);
+		i = j;
+	}
+	if (r < 0 || rl->n_items == 0) {
+		rw_relayer_items_clear(rl);
+		return r < 0 ? r : 0;
+	}
+	struct rw_pg_job *job = rw_pg_job_new(RW_PG_TX);
+	if (!job)
+		return RW_ENOMEM;
+	for (size_t k = 0; r >= 0 && k < rl->n_items; k++)
+		r = add_replace(rl, job, &rl->items[k]);
+	if (r < 0) {
+		rw_pg_job_free(job);
+		return r;
+	}
+	r = rw_relayer_submit(rl, job, on_bumped);
+	return r < 0 ? r : 1;
+}
+
+/* ---- broadcasts ------------------------------------------------------------------ */
+
+/* How good a broadcast answer is: the best of every endpoint's counts. */
+enum { B_NONE, B_MAYBE_SENT, B_NO_FUNDS, B_MAYBE_MINED, B_ACCEPTED };
+
+static int rank(enum rw_rpc_class cls)
+{
+	switch (cls) {
+	case RW_RPC_OK:
+	case RW_RPC_ALREADY_KNOWN: return B_ACCEPTED;
+	case RW_RPC_NONCE_TOO_LOW:
+	case RW_RPC_UNDERPRICED: return B_MAYBE_MINED;
+	case RW_RPC_INSUFFICIENT_FUNDS: return B_NO_FUNDS;
+	default: return B_MAYBE_SENT;
+	}
+}
+
+static int nonce_sent(const struct rw_relayer *rl, uint64_t nonce)
+{
+	for (size_t i = 0; i < rl->n_sends; i++)
+		if (rl->sends[i].nonce == nonce)
+			return 1;
+	return 0;
+}
+
+/* Adds the current attempts that are due: never sent, first round after a
+ * start (the same bytes again: a node may have lost them), or not sent for
+ * rebroadcast_ms. */
+static int add_resends(struct rw_relayer *rl)
+{
+	for (size_t i = 0; i < rl->n_txs;) {
+		size_t j = i + 1;
+		while (j < rl->n_txs && rl->txs[j].nonce == rl->txs[i].nonce)
+			j++;
+		const struct rl_tx *cur = current(rl, i, j);
+		i = j;
+		if (!cur || nonce_sent(rl, cur->nonce))
+			continue;
+		if (rl->first_round || cur->state == RL_TX_SIGNED || cur->last_sent_age_ms < 0 ||
+		    (uint64_t)cur->last_sent_age_ms >= rl->p.opts.rebroadcast_ms) {
+			int r = rw_relayer_send_add(rl, cur->id, cur->nonce, cur->hash, cur->raw,
+						    cur->raw_len);
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+static void on_broadcast(struct rw_rpc *rpc, const struct rw_rpc_result *res, size_t n, void *udata)
+{
+	struct rl_bctx *c = udata;
+	struct rw_relayer *rl = c->rl;
+	if (rw_relayer_back(rl))
+		return;
+	struct rl_send *s = &rl->sends[c->send];
+	s->answers++;
+	if (res->cls != RW_RPC_CANCELLED) {
+		rl->st.broadcasts++;
+		if (res->cls != RW_RPC_OK && (size_t)res->cls <= RW_RPC_OTHER)
+			rl->st.errors[res->cls]++;
+	}
+	int k = rank(res->cls);
+	if (k > s->best) {
+		s->best = k;
+		s->cls = res->cls;
+		snprintf(s->message, sizeof(s->message), "%s", res->message);
+	}
+	if (--rl->bcast_pending > 0)
+		return;
+	rl->first_round = 0;
+	rw_relayer_hook(rl, RW_RELAYER_STEP_BROADCAST);
+	rw_relayer_next(rl);
+}
+
+int rw_relayer_step_broadcast(struct rw_relayer *rl)
+{
+	if (!rl->chain_ok)
+		return 0;
+	int r = add_resends(rl);
+	if (r < 0)
+		return r;
+	if (rl->n_sends == 0) {
+		rl->first_round = 0;
+		return 0;
+	}
+	size_t need = rl->n_sends * rl->n_bc;
+	if (need > rl->n_bctx) {
+		struct rl_bctx *v = realloc(rl->bctx, need * sizeof(*v));
+		if (!v)
+			return RW_ENOMEM;
+		rl->bctx = v;
+		rl->n_bctx = need;
+	}
+	rl->bcast_pending = 0;
+	for (size_t i = 0; i < rl->n_sends; i++) {
+		for (size_t e = 0; e < rl->n_bc; e++) {
+			struct rl_bctx *c = &rl->bctx[i * rl->n_bc + e];
+			*c = (struct rl_bctx){ rl, i, e };
+			struct rw_rpc_req req = { "eth_sendRawTransaction",
+						  json_pack("[s]", rl->sends[i].raw_hex) };
+			if (rw_relayer_rpc(rl, rl->bc[e], &req, 1, 0, on_broadcast, c) == 0)
+				rl->bcast_pending++;
+		}
+	}
+	return rl->bcast_pending > 0 ? 1 : 0;
+}
+
+/* ---- what the answers were ----------------------------------------------------------- */
+
+static void log_send(struct rw_relayer *rl, const struct rl_send *s)
+{
+	char h[67];
+	hash_hex(h, s->hash);
+	switch (s->best) {
+	case B_ACCEPTED:
+		rw_relayer_say(rl, RW_RELAYER_DEBUG, "nonce %" PRIu64 ": %s sent", s->nonce, h);
+		return;
+	case B_MAYBE_MINED:
+		rw_relayer_say(rl, RW_RELAYER_INFO,
+			       "nonce %" PRIu64 ": %s: %s (%s): maybe mined; checking receipts",
+			       s->nonce, h, rw_rpc_class_name(s->cls), s->message);
+		rl->again = 1;
+		return;
+	case B_NO_FUNDS:
+		rw_relayer_say(rl, RW_RELAYER_WARN,
+			       "nonce %" PRIu64 ": %s: the signer cannot pay for it (%s); no new "
+			       "transactions until it is funded",
+			       s->nonce, h, s->message);
+		rl->funds_short = 1;
+		return;
+	default:
+		rw_relayer_say(rl, RW_RELAYER_WARN,
+			       "nonce %" PRIu64 ": %s: %s (%s): maybe sent; sending again later",
+			       s->nonce, h, rw_rpc_class_name(s->cls), s->message);
+	}
+}
+
+static void on_sent_written(struct rw_pg *pg, const struct rw_pg_reply *reply, void *arg)
+{
+	struct rw_relayer *rl = arg;
+	if (rw_relayer_back(rl))
+		return;
+	if (reply->error)
+		rw_relayer_pg_failed(rl, "storing broadcast results", reply);
+	rw_relayer_hook(rl, RW_RELAYER_STEP_SENT);
+	rw_relayer_next(rl);
+}
+
+int rw_relayer_step_sent_write(struct rw_relayer *rl)
+{
+	if (rl->n_sends == 0)
+		return 0;
+	struct rw_pg_job *job = rw_pg_job_new(0);
+	if (!job)
+		return RW_ENOMEM;
+	int r = 0;
+	for (size_t i = 0; r == 0 && i < rl->n_sends; i++) {
+		const struct rl_send *s = &rl->sends[i];
+		log_send(rl, s);
+		struct rl_args a = { 0 };
+		rw_relayer_arg_i64(&a, s->id);
+		rw_relayer_arg_u64(&a, rl->head);
+		rw_relayer_arg_text(&a, s->best == B_ACCEPTED ? "true" : "false");
+		rw_relayer_arg_text(&a, rw_rpc_class_name(s->cls));
+		rw_relayer_arg_text(&a, s->message);
+		r = rw_relayer_job_add(
+			job,
+			"SELECT rw_relayer_sent($1::bigint, $2::bigint, $3::boolean, "
+			"$4, $5)",
+			&a);
+	}
+	if (r < 0) {
+		rw_pg_job_free(job);
+		return r;
+	}
+	r = rw_relayer_submit(rl, job, on_sent_written);
+	return r < 0 ? r : 1;
+}
