@@ -11,7 +11,7 @@
 --              rw_topup_expire, rw_topup_reconcile, rw_topup_flag_resolve
 --              (the web console and the CLI call these: same rules);
 --              helpers rw_topup_ttl, rw_topup_region, rw_topup_amount_text,
---              rw_topup_new_ref
+--              rw_topup_new_ref, rw_topup_time_text
 --   trigger    ev_balance_deposited_topup (queues every new Deposited row)
 --
 -- Sessions. A session is off-chain: a random 32-byte ref, the Balance
@@ -297,6 +297,13 @@ RETURN CASE WHEN decimals IS NULL THEN v::text || ' base units'
 COMMENT ON FUNCTION rw_topup_amount_text(numeric, integer, text) IS
 	'Amount for messages: decimal with the token''s symbol, or base units when decimals is NULL.';
 
+-- rw_topup_time_text: an instant for messages, in UTC to the second.
+CREATE FUNCTION rw_topup_time_text(t timestamptz) RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"');
+COMMENT ON FUNCTION rw_topup_time_text(timestamptz) IS
+	'An instant for messages: ISO 8601 in UTC to the second (2026-01-31T12:00:00Z).';
+
 -- rw_topup_new_ref: 32 random bytes from two random UUIDs (244 random bits,
 -- gen_random_uuid is built in), for callers that bring no ref.
 CREATE FUNCTION rw_topup_new_ref() RETURNS bytea
@@ -467,11 +474,11 @@ BEGIN
 			RAISE EXCEPTION 'promo code % is disabled', v_code USING ERRCODE = 'RW104';
 		END IF;
 		IF pc.valid_from IS NOT NULL AND now() < pc.valid_from THEN
-			RAISE EXCEPTION 'promo code % is not valid before %', v_code, pc.valid_from
+			RAISE EXCEPTION 'promo code % is not valid before %', v_code, rw_topup_time_text(pc.valid_from)
 				USING ERRCODE = 'RW104';
 		END IF;
 		IF pc.expires_at IS NOT NULL AND now() >= pc.expires_at THEN
-			RAISE EXCEPTION 'promo code % expired at %', v_code, pc.expires_at USING ERRCODE = 'RW104';
+			RAISE EXCEPTION 'promo code % expired at %', v_code, rw_topup_time_text(pc.expires_at) USING ERRCODE = 'RW104';
 		END IF;
 		SELECT count(*), count(*) FILTER (WHERE s.chain_id = p_chain_id AND s.contract = p_balance
 		                                  AND s.account = p_account)
@@ -623,12 +630,13 @@ BEGIN
 	  AND t.status = 'Pending';
 	IF FOUND THEN
 		RAISE EXCEPTION 'account % already has a pending top-up session % (expires at %)%',
-			rw_hex(p_account), rw_hex(prev.ref), prev.expires_at,
+			rw_hex(p_account), rw_hex(prev.ref), rw_topup_time_text(prev.expires_at),
 			CASE WHEN (SELECT s.effective_status FROM topup_session_state s WHERE s.ref = prev.ref) = 'Confirming'
 			     THEN ': its deposit is on chain, waiting for confirmation'
 			     ELSE ': pay it or cancel it first' END
 			USING ERRCODE = 'RW103',
-			      DETAIL = json_build_object('ref', rw_hex(prev.ref), 'expires_at', prev.expires_at)::text;
+			      DETAIL = json_build_object('ref', rw_hex(prev.ref),
+			                                 'expires_at', rw_topup_time_text(prev.expires_at))::text;
 	END IF;
 	IF nullif(btrim(p_code), '') IS NOT NULL THEN
 		-- Serializes uses of the code across accounts.
@@ -677,7 +685,7 @@ BEGIN
 			rw_hex(p_ref), rw_hex(s.d_tx_hash), s.d_block_number USING ERRCODE = 'RW106';
 	WHEN 'Expired' THEN
 		RAISE EXCEPTION 'top-up session % expired at %; there is nothing to cancel',
-			rw_hex(p_ref), r.expires_at USING ERRCODE = 'RW106';
+			rw_hex(p_ref), rw_topup_time_text(r.expires_at) USING ERRCODE = 'RW106';
 	ELSE
 		UPDATE topup_session t SET status = 'Cancelled', cancelled_at = now()
 		WHERE t.ref = p_ref RETURNING * INTO r;
@@ -775,10 +783,10 @@ BEGIN
 				             || '; session ' || rw_hex(s.ref) || ' expects amount '
 				             || s.deposit_amount || ' tax ' || s.tax
 				        WHEN 'deposit_after_cancel' THEN 'session ' || rw_hex(s.ref) || ' was cancelled at '
-				             || s.cancelled_at || '; block time '
+				             || rw_topup_time_text(s.cancelled_at) || '; block time '
 				             || coalesce(rw_time(d.block_time)::text, 'unknown')
 				        WHEN 'deposit_after_expiry' THEN 'session ' || rw_hex(s.ref) || ' expired at '
-				             || s.expires_at || '; block time '
+				             || rw_topup_time_text(s.expires_at) || '; block time '
 				             || coalesce(rw_time(d.block_time)::text, 'unknown')
 				        ELSE 'session ' || rw_hex(s.ref) || ' was completed by transaction '
 				             || rw_hex(s.dep_tx_hash) END)

@@ -19,6 +19,7 @@ static const char usage[] =
 	"  tx sign|decode            sign a transaction offline; decode a raw one\n"
 	"  db migrate|status         apply or list the database schema migrations\n"
 	"  cost                      the exact cost of a runway extension\n"
+	"  topup quote|create|cancel|list  top-up sessions on a Balance contract\n"
 	"\n"
 	"Global options (before or after the command):\n"
 	"  --config FILE         configuration file\n"
@@ -40,6 +41,8 @@ static const struct command commands[] = {
 	{ "tx", rw_cmd_tx },
 	{ "db", rw_cmd_db },
 	{ "cost", rw_cmd_cost },
+	/* top-up sessions (cmd_topup.c) */
+	{ "topup", rw_cmd_topup },
 };
 
 /* Removes the global options from argv (wherever they are) into cli.

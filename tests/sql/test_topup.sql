@@ -134,7 +134,8 @@ SELECT rwt.eq((SELECT pending || ' ' || balance_after || ' ' || (pending_ref = p
 SELECT rwt.ok(pg_temp.err($$SELECT pg_temp.create('k1', 10000000)$$)
               = 'RW103 account ' || rw_hex(pg_temp.a('k1')) || ' already has a pending top-up session '
                 || rw_hex(pg_temp.s('s1')) || ' (expires at '
-                || (SELECT expires_at FROM topup_session WHERE ref = pg_temp.s('s1')) || '): pay it or cancel it first',
+                || to_char((now() + interval '15 minutes') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+                || '): pay it or cancel it first',
 	'create: a second Pending session is refused, naming the first and its expiry');
 SELECT rwt.throws($$INSERT INTO topup_session (ref, chain_id, contract, account, amount, expires_at)
 	VALUES (rwt.h32(77), 1, pg_temp.a('b'), pg_temp.a('k1'), 10000000, now() + interval '1 minute')$$,
@@ -351,12 +352,14 @@ SELECT rwt.ok((SELECT count(DISTINCT rw_topup_new_ref()) = 50 AND bool_and(octet
 
 -- Privileges --------------------------------------------------------------------------------------
 
-SELECT rwt.eq((SELECT string_agg(p.proname, ',' ORDER BY p.proname) FROM pg_proc p
-               WHERE p.proname LIKE 'rw\_topup\_%' AND p.prorettype <> 'trigger'::regtype
-                 AND p.proname <> 'rw_topup_new_ref'
-                 AND (has_function_privilege('public', p.oid, 'EXECUTE') <> (p.provolatile = 'i'))),
-	NULL, 'rw_topup_* functions that read or write tables are not executable by PUBLIC');
-SELECT rwt.eq((SELECT string_agg(p.proname, ',' ORDER BY p.proname) FROM pg_proc p
-               WHERE p.proname LIKE 'rw\_topup\_%' AND p.provolatile <> 'i' AND p.proname <> 'rw_topup_new_ref'
-                 AND NOT p.prosecdef),
-	NULL, 'they run as their owner (SECURITY DEFINER), so a console role needs only EXECUTE');
+CREATE TEMP TABLE calls AS
+SELECT unnest(ARRAY['rw_topup_quote', 'rw_topup_create', 'rw_topup_cancel', 'rw_topup_expire',
+                    'rw_topup_reconcile', 'rw_topup_flag_resolve']) AS name;
+SELECT rwt.eq((SELECT count(*) FROM pg_proc p JOIN calls c ON c.name = p.proname), 6::bigint,
+	'the six functions a console or runwayd calls exist');
+SELECT rwt.eq((SELECT string_agg(p.proname, ',' ORDER BY p.proname) FROM pg_proc p JOIN calls c ON c.name = p.proname
+               WHERE has_function_privilege('public', p.oid, 'EXECUTE')),
+	NULL, 'they are not executable by PUBLIC');
+SELECT rwt.eq((SELECT string_agg(p.proname, ',' ORDER BY p.proname) FROM pg_proc p JOIN calls c ON c.name = p.proname
+               WHERE NOT p.prosecdef OR NOT 'search_path=public, pg_temp' = ANY (p.proconfig)),
+	NULL, 'they run as their owner (SECURITY DEFINER, search_path pinned), so a console role needs only EXECUTE');

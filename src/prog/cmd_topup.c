@@ -1,0 +1,855 @@
+/* cmd_topup.c: `runway topup quote|create|cancel|list`: top-up sessions
+ * (migrations/0020_topup.sql, shared/DESIGN.md §1.2, §1.3).
+ *
+ * Every rule lives in SQL (rw_topup_quote, rw_topup_create,
+ * rw_topup_cancel, the topup_sessions view), so the CLI and a web console
+ * apply the same ones; this file picks the Balance contract, turns the
+ * decimal --amount into base units with the token's decimals (exactly:
+ * too many decimals are refused, never rounded), makes the session ref (32
+ * bytes from getrandom), calls the functions and prints what they return.
+ * Each query returns one JSON document built in SQL: --json prints it (with
+ * EIP-55 addresses), the text form reads it. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+
+#include <jansson.h>
+
+#include "cmd.h"
+#include "err.h"
+#include "hex.h"
+#include "key.h"
+#include "pg.h"
+#include "pgsync.h"
+#include "rwconfig.h"
+#include "u256.h"
+
+static const char usage_topup[] =
+	"Usage: runway topup quote|create|cancel|list [options]\n"
+	"\n"
+	"Top-up sessions on a Balance contract: the payer calls\n"
+	"deposit(account, amount, tax, ref) with the session's ref before it\n"
+	"expires (15 minutes); the deposit completes it once confirmed.\n"
+	"\n"
+	"Subcommands:\n"
+	"  quote    price a top-up: amount, promotional adjustment, tax, total\n"
+	"  create   open a session; prints its ref and the deposit() arguments\n"
+	"  cancel   cancel a Pending session\n"
+	"  list     list sessions, newest first\n"
+	"\n"
+	"Run 'runway topup SUBCOMMAND --help' for a subcommand's options.\n";
+
+#define CONTRACT_HELP                                                                              \
+	"  --balance ADDR        the Balance contract (default: the only one in the\n"             \
+	"                        --config file, else the only one in the database)\n"              \
+	"  --chain-id N          its chain, when the address alone is ambiguous\n"
+
+#define DB_HELP                                                                                    \
+	"  --database-url URL    PostgreSQL connection string (env\n"                              \
+	"                        RUNWAY_DATABASE_URL; else the --config file's, else\n"            \
+	"                        libpq's PG* variables)\n"
+
+#define AMOUNT_HELP                                                                                \
+	"  --account ADDR        the account to credit\n"                                          \
+	"  --amount DEC          token amount, e.g. 100 or 99.5 (at most the token's\n"            \
+	"                        decimals; never rounded)\n"                                       \
+	"  --code CODE           promotional code (bonus or discount)\n"                           \
+	"  --region XX           tax region: ISO 3166 country or subdivision (DE,\n"               \
+	"                        US-CA); none: no tax\n"
+
+static const char usage_quote[] =
+	"Usage: runway topup quote --account ADDR --amount DEC [--code CODE] [--region XX]\n"
+	"                          [--balance ADDR] [--chain-id N] [--json]\n"
+	"\n"
+	"Prices a top-up without opening a session: amount, promotional discount\n"
+	"or bonus, tax, the total the payer pays, and the account's balance,\n"
+	"pending top-ups and headroom below the cap. Refused like create: below\n"
+	"the minimum, over the cap (balance + pending + this), bad promo code.\n"
+	"\n"
+	"Options:\n" AMOUNT_HELP CONTRACT_HELP DB_HELP
+	"  --json                one object; amounts in base units and *_units\n"
+	"\n"
+	"Exit status: 0 ok, 1 refused or failed, 2 usage error.\n";
+
+static const char usage_create[] =
+	"Usage: runway topup create --account ADDR --amount DEC [--code CODE] [--region XX]\n"
+	"                           [--balance ADDR] [--chain-id N] [--json]\n"
+	"\n"
+	"Opens a Pending session (at most one per account) and prints its ref on\n"
+	"the first line, then the amounts, the expiry and the call to make:\n"
+	"approve the Balance contract for the total on the token, then\n"
+	"deposit(account, deposit_amount, tax, ref) on the Balance contract.\n"
+	"\n"
+	"Options:\n" AMOUNT_HELP CONTRACT_HELP DB_HELP
+	"  --json                the session as one object\n"
+	"\n"
+	"Exit status: 0 ok, 1 refused (minimum, cap, a pending session, promo\n"
+	"code) or failed, 2 usage error.\n";
+
+static const char usage_cancel[] =
+	"Usage: runway topup cancel REF [--account ADDR] [--json]\n"
+	"\n"
+	"Cancels a Pending session (REF: its 0x-hex ref). Refused once its\n"
+	"deposit is on chain, when completed or expired. Cancelling a cancelled\n"
+	"session changes nothing.\n"
+	"\n"
+	"Options:\n"
+	"  --account ADDR        refuse unless the session is this account's\n" DB_HELP
+	"  --json                the session as one object\n";
+
+static const char usage_list[] =
+	"Usage: runway topup list [--account ADDR] [--status S] [--limit N]\n"
+	"                         [--balance ADDR] [--chain-id N] [--json]\n"
+	"\n"
+	"Lists sessions, newest first, with their status as the customer sees it\n"
+	"(Pending, Confirming, Completed, Cancelled, Expired).\n"
+	"\n"
+	"Options:\n"
+	"  --account ADDR        only this account's\n"
+	"  --status S            only sessions in this status\n"
+	"  --limit N             at most N (1..1000, default 20)\n"
+	"  --balance ADDR        only this Balance contract's\n"
+	"  --chain-id N          only this chain's\n" DB_HELP
+	"  --json                an array of sessions\n";
+
+/* Options a subcommand accepts. */
+enum {
+	OPT_CONTRACT = 1, /* --balance, --chain-id */
+	OPT_AMOUNT = 2,   /* --account, --amount, --code, --region */
+	OPT_ACCOUNT = 4,  /* --account alone */
+	OPT_LIST = 8,     /* --status, --limit */
+	OPT_REF = 16      /* one positional REF */
+};
+
+struct opts {
+	const char *chain_id;
+	const char *balance;
+	const char *account;
+	const char *amount;
+	const char *code;
+	const char *region;
+	const char *status;
+	const char *limit;
+	const char *ref;
+	char balance_hex[43]; /* lowercase 0x-hex of --balance */
+	char account_hex[43]; /* lowercase 0x-hex of --account */
+	char ref_hex[67];     /* lowercase 0x-hex of REF */
+};
+
+/* What every subcommand holds. */
+struct ctx {
+	struct rw_cli *cli;
+	struct rw_config *cfg;
+	struct rw_pgsync db;
+	int db_open;
+};
+
+/* The Balance contract a quote or create is for. */
+struct target {
+	char chain_id[24];
+	char balance[43];
+	int decimals; /* -1: the token is not in the token table */
+	char symbol[64];
+};
+
+#define HELP_SHOWN (-1)
+
+/* Stores the option's value when argv[*i] is --name; returns 1 (taken),
+ * 0 (another option) or -1 (usage error printed). */
+static int take(struct rw_cli *cli, int argc, char **argv, int *i, const char *name,
+		const char **ret, int allowed)
+{
+	if (!allowed)
+		return 0;
+	return rw_cli_opt_value(cli, argc, argv, i, name, ret);
+}
+
+/* Parses "0x" + 40 hex digits into lowercase hex; returns 0 or a usage
+ * exit code after the message. */
+static int parse_addr(struct rw_cli *cli, const char *opt, const char *v, char out[43])
+{
+	uint8_t a[20];
+	int r = rw_addr_parse(a, v, strlen(v));
+	if (r == RW_ECHECKSUM)
+		return rw_cli_usage(cli, "%s %s has a wrong EIP-55 checksum", opt, v);
+	if (r < 0)
+		return rw_cli_usage(cli, "%s '%s' is not a 0x-prefixed 20-byte address", opt, v);
+	rw_hex_encode(out, a, 20, 1);
+	return 0;
+}
+
+/* Parses the subcommand's arguments (argv[0] is the subcommand). Returns
+ * 0, HELP_SHOWN, or an exit code after a usage error. */
+static int parse(struct rw_cli *cli, int argc, char **argv, int allow, const char *help,
+		 struct opts *o)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *const a = argv[i];
+		int r;
+		if (rw_cli_is_help(a)) {
+			fputs(help, stdout);
+			return HELP_SHOWN;
+		}
+		if ((r = take(cli, argc, argv, &i, "chain-id", &o->chain_id,
+			      allow & (OPT_CONTRACT | OPT_LIST))) ||
+		    (r = take(cli, argc, argv, &i, "balance", &o->balance,
+			      allow & (OPT_CONTRACT | OPT_LIST))) ||
+		    (r = take(cli, argc, argv, &i, "account", &o->account,
+			      allow & (OPT_AMOUNT | OPT_ACCOUNT))) ||
+		    (r = take(cli, argc, argv, &i, "amount", &o->amount, allow & OPT_AMOUNT)) ||
+		    (r = take(cli, argc, argv, &i, "code", &o->code, allow & OPT_AMOUNT)) ||
+		    (r = take(cli, argc, argv, &i, "region", &o->region, allow & OPT_AMOUNT)) ||
+		    (r = take(cli, argc, argv, &i, "status", &o->status, allow & OPT_LIST)) ||
+		    (r = take(cli, argc, argv, &i, "limit", &o->limit, allow & OPT_LIST))) {
+			if (r < 0)
+				return RW_EXIT_USAGE;
+			continue;
+		}
+		if ((allow & OPT_REF) && a[0] != '-' && !o->ref) {
+			o->ref = a;
+			continue;
+		}
+		return rw_cli_usage(cli, "topup %s: unexpected argument '%s'", argv[0], a);
+	}
+	if (o->chain_id) {
+		size_t n = strlen(o->chain_id);
+		if (n == 0 || n > 18 || o->chain_id[strspn(o->chain_id, "0123456789")] != '\0' ||
+		    strtoull(o->chain_id, NULL, 10) == 0)
+			return rw_cli_usage(
+				cli,
+				"--chain-id needs a chain id (a whole number above 0), not '%s'",
+				o->chain_id);
+	}
+	int r;
+	if (o->balance && (r = parse_addr(cli, "--balance", o->balance, o->balance_hex)) != 0)
+		return r;
+	if (o->account && (r = parse_addr(cli, "--account", o->account, o->account_hex)) != 0)
+		return r;
+	if (allow & OPT_AMOUNT) {
+		if (!o->account)
+			return rw_cli_usage(cli, "topup %s needs --account ADDR", argv[0]);
+		if (!o->amount)
+			return rw_cli_usage(cli, "topup %s needs --amount DEC", argv[0]);
+	}
+	if (allow & OPT_REF) {
+		uint8_t ref[32];
+		if (!o->ref)
+			return rw_cli_usage(cli, "topup %s needs the session's REF", argv[0]);
+		if (rw_hex_decode_fixed(ref, 32, o->ref, strlen(o->ref), RW_HEX_PREFIX_REQUIRED) <
+		    0)
+			return rw_cli_usage(cli, "REF '%s' is not a 0x-prefixed 32-byte hex value",
+					    o->ref);
+		rw_hex_encode(o->ref_hex, ref, 32, 1);
+	}
+	if (o->limit) {
+		size_t n = strlen(o->limit);
+		unsigned long v = strtoul(o->limit, NULL, 10);
+		if (n == 0 || n > 4 || o->limit[strspn(o->limit, "0123456789")] != '\0' || v < 1 ||
+		    v > 1000)
+			return rw_cli_usage(cli,
+					    "--limit needs a whole number from 1 to 1000, not '%s'",
+					    o->limit);
+	}
+	if (o->status) {
+		static const char *const names[] = { "Pending", "Confirming", "Completed",
+						     "Cancelled", "Expired" };
+		const char *canon = NULL;
+		for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++)
+			if (strcasecmp(o->status, names[k]) == 0)
+				canon = names[k];
+		if (!canon)
+			return rw_cli_usage(cli,
+					    "--status must be Pending, Confirming, Completed, "
+					    "Cancelled or Expired, not '%s'",
+					    o->status);
+		o->status = canon;
+	}
+	return 0;
+}
+
+/* Prints a failed statement; exit 2 for a malformed argument (22023),
+ * else 1. */
+static int db_fail(struct rw_cli *cli, const struct rw_pgsync_err *e)
+{
+	if (strcmp(e->sqlstate, "22023") == 0)
+		return rw_cli_usage(cli, "%s", e->msg);
+	rw_cli_err(cli, "%s", e->msg);
+	if (e->hint[0])
+		rw_cli_err(cli, "hint: %s", e->hint);
+	return RW_EXIT_FAIL;
+}
+
+/* Loads --config when given, then connects. Returns 0 or an exit code
+ * after the message. */
+static int ctx_open(struct ctx *c)
+{
+	char msg[RW_CONFIG_ERRLEN];
+	if (c->cli->config_path &&
+	    rw_config_load(&c->cfg, c->cli->config_path, msg, sizeof(msg)) < 0) {
+		rw_cli_err(c->cli, "%s", msg);
+		return RW_EXIT_FAIL;
+	}
+	const char *conninfo = rw_pg_conninfo(c->cli->database_url);
+	if (!conninfo && c->cfg)
+		conninfo = c->cfg->database_url.v;
+	struct rw_pgsync_err err;
+	c->db_open = 1;
+	if (rw_pgsync_open(&c->db, conninfo, &err) < 0) {
+		rw_cli_err(c->cli, "%s", err.msg);
+		return RW_EXIT_FAIL;
+	}
+	return 0;
+}
+
+static void ctx_close(struct ctx *c)
+{
+	if (c->db_open)
+		rw_pgsync_close(&c->db);
+	c->cfg = rw_config_free(c->cfg);
+}
+
+/* Runs a statement that returns one row of one column (or no row: *ret
+ * NULL). Returns 0 and a malloc'd copy in *ret, or an exit code after the
+ * message. */
+static int query_text(struct ctx *c, const char *sql, int n, const char *const *params, char **ret)
+{
+	struct rw_pgsync_err err;
+	*ret = NULL;
+	PGresult *r = rw_pgsync_exec(&c->db, sql, n, params, &err);
+	if (!r)
+		return db_fail(c->cli, &err);
+	if (PQntuples(r) > 0 && !PQgetisnull(r, 0, 0)) {
+		*ret = strdup(PQgetvalue(r, 0, 0));
+		if (!*ret) {
+			PQclear(r);
+			rw_cli_err(c->cli, "out of memory");
+			return RW_EXIT_FAIL;
+		}
+	}
+	PQclear(r);
+	return 0;
+}
+
+/* Picks the Balance contract: --balance (and --chain-id), else the only
+ * one of the --config file, else the only one the database knows. Returns
+ * 0 or an exit code after the message. */
+static int resolve_target(struct ctx *c, const struct opts *o, struct target *t)
+{
+	const char *chain = o->chain_id;
+	const char *balance = o->balance ? o->balance_hex : NULL;
+	char cfg_chain[24], cfg_balance[43];
+	if (!balance && c->cfg) {
+		size_t found = 0;
+		for (size_t i = 0; i < c->cfg->n_chains; i++) {
+			const struct rw_config_chain *ch = &c->cfg->chains[i];
+			if (chain && strtoull(chain, NULL, 10) != ch->chain_id)
+				continue;
+			for (size_t j = 0; j < ch->n_balances; j++, found++) {
+				snprintf(cfg_chain, sizeof(cfg_chain), "%llu",
+					 (unsigned long long)ch->chain_id);
+				rw_hex_encode(cfg_balance, ch->balances[j].address, 20, 1);
+			}
+		}
+		if (found == 0) {
+			rw_cli_err(c->cli, "%s names no Balance contract%s%s: give --balance ADDR",
+				   c->cfg->path, chain ? " on chain " : "", chain ? chain : "");
+			return RW_EXIT_FAIL;
+		}
+		if (found > 1)
+			return rw_cli_usage(
+				c->cli,
+				"%s names %zu Balance contracts: choose one with --balance ADDR",
+				c->cfg->path, found);
+		chain = cfg_chain;
+		balance = cfg_balance;
+	}
+	const char *params[] = { chain, balance };
+	struct rw_pgsync_err err;
+	PGresult *r = rw_pgsync_exec(
+		&c->db,
+		"SELECT b.chain_id::text, rw_hex(b.address), t.decimals::text, t.symbol "
+		"FROM balance_info b LEFT JOIN token t ON t.chain_id = b.chain_id AND "
+		"t.address = b.token "
+		"WHERE ($1::bigint IS NULL OR b.chain_id = $1::bigint) AND "
+		"($2::text IS NULL OR b.address = rw_unhex($2::text)) "
+		"ORDER BY b.chain_id, b.address",
+		2, params, &err);
+	if (!r)
+		return db_fail(c->cli, &err);
+	int n = PQntuples(r), rc = 0;
+	if (n == 0) {
+		if (balance)
+			rw_cli_err(c->cli,
+				   "Balance contract %s is not known to the database%s%s (runwayd "
+				   "records the configured ones when it starts)",
+				   balance, chain ? " on chain " : "", chain ? chain : "");
+		else
+			rw_cli_err(c->cli, "the database knows no Balance contract%s%s",
+				   chain ? " on chain " : "", chain ? chain : "");
+		rc = RW_EXIT_FAIL;
+	} else if (n > 1 && balance) {
+		rc = rw_cli_usage(c->cli,
+				  "Balance contract %s is known on %d chains: choose one with "
+				  "--chain-id N",
+				  balance, n);
+	} else if (n > 1) {
+		rc = rw_cli_usage(
+			c->cli,
+			"the database knows %d Balance contracts: choose one with --balance "
+			"ADDR",
+			n);
+	} else {
+		snprintf(t->chain_id, sizeof(t->chain_id), "%s", PQgetvalue(r, 0, 0));
+		snprintf(t->balance, sizeof(t->balance), "%s", PQgetvalue(r, 0, 1));
+		t->decimals = PQgetisnull(r, 0, 2) ? -1 : atoi(PQgetvalue(r, 0, 2));
+		snprintf(t->symbol, sizeof(t->symbol), "%s", PQgetvalue(r, 0, 3));
+	}
+	PQclear(r);
+	return rc;
+}
+
+/* --amount in base units (decimal text into out). Returns 0 or an exit
+ * code after the message. */
+static int parse_amount(struct ctx *c, const struct target *t, const char *s,
+			char out[RW_U256_DEC_MAX])
+{
+	if (t->decimals < 0) {
+		rw_cli_err(c->cli,
+			   "the token of Balance contract %s is not in the token table: its "
+			   "decimals are unknown",
+			   t->balance);
+		return RW_EXIT_FAIL;
+	}
+	rw_u256 v;
+	int r = rw_u256_parse_units(&v, s, strlen(s), (unsigned)t->decimals);
+	if (r == RW_ERANGE && strchr(s, '.') && strlen(strchr(s, '.') + 1) > (size_t)t->decimals)
+		return rw_cli_usage(c->cli,
+				    "--amount %s has more decimals than %s's %d: amounts are never "
+				    "rounded",
+				    s, t->symbol[0] ? t->symbol : "the token", t->decimals);
+	if (r == RW_ERANGE)
+		return rw_cli_usage(c->cli, "--amount %s does not fit in uint256", s);
+	if (r < 0)
+		return rw_cli_usage(c->cli,
+				    "--amount '%s' is not a decimal amount (e.g. 100 or 99.5)", s);
+	rw_u256_format_dec(out, &v);
+	return 0;
+}
+
+/* Replaces the lowercase 0x-hex address at key by its EIP-55 form. */
+static void checksum_field(json_t *o, const char *key)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+	uint8_t a[20];
+	char out[43];
+	if (!v || rw_addr_parse(a, v, strlen(v)) < 0)
+		return;
+	rw_addr_checksum(out, a);
+	json_object_set_new(o, key, json_string(out));
+}
+
+static void checksum_all(json_t *o)
+{
+	static const char *const keys[] = { "balance", "account", "token", "deposit_payer" };
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		checksum_field(o, keys[i]);
+}
+
+/* Parses the JSON a query built. NULL after a message on failure. */
+static json_t *parse_json(struct ctx *c, const char *text)
+{
+	json_error_t e;
+	json_t *j = json_loads(text, 0, &e);
+	if (!j)
+		rw_cli_err(c->cli, "unreadable answer from the database: %s", e.text);
+	return j;
+}
+
+static int print_json(json_t *j)
+{
+	int rc = json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	fputc('\n', stdout);
+	return rc == 0 ? RW_EXIT_OK : RW_EXIT_FAIL;
+}
+
+static const char *str(const json_t *o, const char *key)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+	return v ? v : "";
+}
+
+/* "<units> <symbol>" for the amount at key, or "<base> base units" when
+ * the token is unknown. */
+static const char *amount(char *buf, size_t n, const json_t *o, const char *key)
+{
+	char k[64];
+	snprintf(k, sizeof(k), "%s_units", key);
+	const char *u = json_string_value(json_object_get(o, k));
+	if (u)
+		snprintf(buf, n, "%s %s", u, str(o, "symbol")[0] ? str(o, "symbol") : "tokens");
+	else
+		snprintf(buf, n, "%s base units", str(o, key));
+	return buf;
+}
+
+/* A rate in basis points as a percentage ("19.00%"). */
+static const char *rate(char *buf, size_t n, const json_t *o, const char *key)
+{
+	json_int_t bp = json_integer_value(json_object_get(o, key));
+	snprintf(buf, n, "%lld.%02lld%%", (long long)(bp / 100), (long long)(bp % 100));
+	return buf;
+}
+
+static int nonzero(const json_t *o, const char *key)
+{
+	const char *v = str(o, key);
+	return v[0] && strcmp(v, "0") != 0;
+}
+
+/* The amount lines shared by quote and session output, after "amount". */
+static void print_amounts(const json_t *o)
+{
+	char a[160], r[32];
+	if (nonzero(o, "discount")) {
+		printf("discount    -%s (promo %s), credited by the operator after confirmation\n",
+		       amount(a, sizeof(a), o, "discount"), str(o, "code"));
+		printf("deposit     %s\n", amount(a, sizeof(a), o, "deposit_amount"));
+	}
+	if (json_is_string(json_object_get(o, "region")))
+		printf("tax         %s (%s, %s)\n", amount(a, sizeof(a), o, "tax"),
+		       str(o, "region"), rate(r, sizeof(r), o, "tax_rate_bp"));
+	else
+		printf("tax         %s (no region)\n", amount(a, sizeof(a), o, "tax"));
+	printf("total       %s to pay\n", amount(a, sizeof(a), o, "total"));
+	if (nonzero(o, "bonus"))
+		printf("bonus       +%s (promo %s), credited by the operator after confirmation\n",
+		       amount(a, sizeof(a), o, "bonus"), str(o, "code"));
+}
+
+static void print_quote(const json_t *q)
+{
+	char a[160], b[160], c[160], d[160];
+	printf("%s\n", amount(a, sizeof(a), q, "total"));
+	printf("account     %s\n", str(q, "account"));
+	printf("balance     %s (chain %lld)\n", str(q, "balance"),
+	       (long long)json_integer_value(json_object_get(q, "chain_id")));
+	printf("amount      %s\n", amount(a, sizeof(a), q, "amount"));
+	print_amounts(q);
+	printf("deposit()   deposit(%s, %s, %s, <session ref>)\n", str(q, "account"),
+	       str(q, "deposit_amount"), str(q, "tax"));
+	printf("position    balance %s, pending %s, after %s\n",
+	       amount(a, sizeof(a), q, "balance_now"), amount(b, sizeof(b), q, "pending"),
+	       amount(c, sizeof(c), q, "balance_after"));
+	printf("limits      minimum %s, cap %s, headroom %s\n",
+	       amount(a, sizeof(a), q, "min_deposit"), amount(b, sizeof(b), q, "max_balance"),
+	       amount(d, sizeof(d), q, "headroom"));
+	if (json_is_string(json_object_get(q, "pending_ref")))
+		printf("pending     %s (%s, expires %s): pay it or cancel it before creating "
+		       "another\n",
+		       str(q, "pending_ref"), str(q, "pending_status"),
+		       str(q, "pending_expires_at"));
+}
+
+static void print_session(const json_t *s)
+{
+	char a[160];
+	printf("%s\n", str(s, "ref"));
+	printf("status      %s", str(s, "status"));
+	if (strcmp(str(s, "status"), "Pending") == 0)
+		printf(" until %s (sessions last 15 minutes)", str(s, "expires_at"));
+	else if (strcmp(str(s, "status"), "Completed") == 0)
+		printf(" at %s", str(s, "completed_at"));
+	else if (strcmp(str(s, "status"), "Cancelled") == 0)
+		printf(" at %s", str(s, "cancelled_at"));
+	else if (strcmp(str(s, "status"), "Expired") == 0)
+		printf(" at %s", str(s, "expires_at"));
+	printf("\n");
+	printf("account     %s\n", str(s, "account"));
+	printf("balance     %s (chain %lld)\n", str(s, "balance"),
+	       (long long)json_integer_value(json_object_get(s, "chain_id")));
+	printf("amount      %s\n", amount(a, sizeof(a), s, "amount"));
+	print_amounts(s);
+	if (json_is_string(json_object_get(s, "deposit_tx")))
+		printf("deposit tx  %s (block %lld%s)\n", str(s, "deposit_tx"),
+		       (long long)json_integer_value(json_object_get(s, "deposit_block")),
+		       json_is_true(json_object_get(s, "deposit_confirmed")) ? ", confirmed" : "");
+	if (strcmp(str(s, "status"), "Pending") == 0) {
+		printf("to pay      approve(%s, %s) on token %s\n", str(s, "balance"),
+		       str(s, "total"), str(s, "token"));
+		printf("            deposit(%s, %s, %s, %s) on %s\n", str(s, "account"),
+		       str(s, "deposit_amount"), str(s, "tax"), str(s, "ref"), str(s, "balance"));
+	}
+	size_t nflags = json_array_size(json_object_get(s, "flags"));
+	for (size_t i = 0; i < nflags; i++)
+		printf("flag        %s\n",
+		       json_string_value(json_array_get(json_object_get(s, "flags"), i)));
+}
+
+/* Sessions of the topup_sessions view as a JSON array, newest first,
+ * filtered by $1 ref, $2 account, $3 Balance contract (0x-hex), $4 chain
+ * id, $5 status (each NULL: any), at most $6. */
+static const char sessions_sql[] =
+	"SELECT coalesce(json_agg(x.j ORDER BY x.created_at DESC, x.ref), '[]')::text "
+	"FROM (SELECT s.created_at, s.ref, json_build_object("
+	"'ref', s.ref, 'chain_id', s.chain_id, 'balance', s.contract, 'account', s.account, "
+	"'token', (SELECT rw_hex(bi.token) FROM balance_info bi "
+	"          WHERE bi.chain_id = s.chain_id AND bi.address = rw_unhex(s.contract)), "
+	"'status', s.status, 'symbol', s.symbol, "
+	"'amount', s.amount::text, 'amount_units', s.amount_units, "
+	"'discount', s.discount::text, 'discount_units', s.discount_units, "
+	"'deposit_amount', s.deposit_amount::text, "
+	"'deposit_amount_units', s.deposit_amount_units, "
+	"'tax_rate_bp', s.tax_rate_bp, 'tax', s.tax::text, 'tax_units', s.tax_units, "
+	"'total', s.total::text, 'total_units', s.total_units, "
+	"'bonus', s.bonus::text, 'bonus_units', s.bonus_units, "
+	"'promo_credit', s.promo_credit::text, 'promo_credit_units', s.promo_credit_units, "
+	"'code', s.code, 'region', s.region, "
+	"'created_at', to_char(s.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+	"'expires_at', to_char(s.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+	"'completed_at', "
+	"to_char(s.completed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+	"'cancelled_at', "
+	"to_char(s.cancelled_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+	"'deposit_tx', s.deposit_tx, 'deposit_block', s.deposit_block, "
+	"'deposit_payer', s.deposit_payer, 'deposit_confirmed', s.deposit_confirmed, "
+	"'flags', s.flags) AS j "
+	"FROM topup_sessions s "
+	"WHERE ($1::text IS NULL OR s.ref = $1) AND ($2::text IS NULL OR s.account = $2) "
+	"AND ($3::text IS NULL OR s.contract = $3) "
+	"AND ($4::bigint IS NULL OR s.chain_id = $4::bigint) "
+	"AND ($5::text IS NULL OR s.status = $5) "
+	"ORDER BY s.created_at DESC, s.ref LIMIT $6::integer) x";
+
+/* Runs sessions_sql; returns 0 and the array in *ret, or an exit code. */
+static int query_sessions(struct ctx *c, const char *const params[6], json_t **ret)
+{
+	char *text;
+	*ret = NULL;
+	int rc = query_text(c, sessions_sql, 6, params, &text);
+	if (rc != 0)
+		return rc;
+	json_t *j = text ? parse_json(c, text) : NULL;
+	free(text);
+	if (!json_is_array(j)) {
+		json_decref(j);
+		return RW_EXIT_FAIL;
+	}
+	for (size_t i = 0; i < json_array_size(j); i++)
+		checksum_all(json_array_get(j, i));
+	*ret = j;
+	return 0;
+}
+
+/* Prints the session with ref (0x-hex): JSON or text. */
+static int show_session(struct ctx *c, const char *ref)
+{
+	const char *params[] = { ref, NULL, NULL, NULL, NULL, "1" };
+	json_t *arr;
+	int rc = query_sessions(c, params, &arr);
+	if (rc != 0)
+		return rc;
+	json_t *s = json_array_get(arr, 0);
+	if (!s) {
+		rw_cli_err(c->cli, "session %s vanished", ref);
+		rc = RW_EXIT_FAIL;
+	} else if (c->cli->json) {
+		rc = print_json(s);
+	} else {
+		print_session(s);
+	}
+	json_decref(arr);
+	return rc;
+}
+
+static int run_quote(struct ctx *c, const struct opts *o)
+{
+	struct target t;
+	char base[RW_U256_DEC_MAX], *text;
+	int rc = resolve_target(c, o, &t);
+	if (rc == 0)
+		rc = parse_amount(c, &t, o->amount, base);
+	if (rc != 0)
+		return rc;
+	const char *params[] = { t.chain_id, t.balance, o->account_hex, base, o->code, o->region };
+	rc = query_text(
+		c,
+		"SELECT json_build_object('chain_id', q.chain_id, 'balance', rw_hex(q.contract), "
+		"'account', rw_hex(q.account), 'token', rw_hex(q.token), 'symbol', q.symbol, "
+		"'decimals', q.decimals, "
+		"'amount', q.amount::text, 'amount_units', rw_units(q.amount, q.decimals), "
+		"'discount', q.discount::text, 'discount_units', rw_units(q.discount, q.decimals), "
+		"'deposit_amount', q.deposit_amount::text, "
+		"'deposit_amount_units', rw_units(q.deposit_amount, q.decimals), "
+		"'tax_rate_bp', q.tax_rate_bp, "
+		"'tax', q.tax::text, 'tax_units', rw_units(q.tax, q.decimals), "
+		"'total', q.total::text, 'total_units', rw_units(q.total, q.decimals), "
+		"'bonus', q.bonus::text, 'bonus_units', rw_units(q.bonus, q.decimals), "
+		"'promo_credit', q.promo_credit::text, "
+		"'promo_credit_units', rw_units(q.promo_credit, q.decimals), "
+		"'code', q.code, 'promo_kind', q.promo_kind, 'promo_rate_bp', q.promo_rate_bp, "
+		"'region', q.region, "
+		"'min_deposit', q.min_deposit::text, "
+		"'min_deposit_units', rw_units(q.min_deposit, q.decimals), "
+		"'max_balance', q.max_balance::text, "
+		"'max_balance_units', rw_units(q.max_balance, q.decimals), "
+		"'balance_now', q.balance::text, 'balance_now_units', rw_units(q.balance, "
+		"q.decimals), "
+		"'pending', q.pending::text, 'pending_units', rw_units(q.pending, q.decimals), "
+		"'balance_after', q.balance_after::text, "
+		"'balance_after_units', rw_units(q.balance_after, q.decimals), "
+		"'headroom', q.headroom::text, 'headroom_units', rw_units(q.headroom, q.decimals), "
+		"'pending_ref', rw_hex(q.pending_ref), 'pending_status', q.pending_status, "
+		"'pending_expires_at', "
+		"to_char(q.pending_expires_at AT TIME ZONE 'UTC', "
+		"'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+		"'expires_at', to_char(q.expires_at AT TIME ZONE 'UTC', "
+		"'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+		")::text FROM rw_topup_quote($1::bigint, rw_unhex($2), rw_unhex($3), $4::numeric, "
+		"$5, $6) q",
+		6, params, &text);
+	if (rc != 0)
+		return rc;
+	json_t *j = text ? parse_json(c, text) : NULL;
+	free(text);
+	if (!j)
+		return RW_EXIT_FAIL;
+	checksum_all(j);
+	if (c->cli->json)
+		rc = print_json(j);
+	else
+		print_quote(j);
+	json_decref(j);
+	return rc;
+}
+
+/* 32 random bytes as 0x-hex. Returns 0 or -1. */
+static int random_ref(char out[67])
+{
+	uint8_t b[32];
+	size_t got = 0;
+	while (got < sizeof(b)) {
+		ssize_t n = getrandom(b + got, sizeof(b) - got, 0);
+		if (n < 0)
+			return -1;
+		got += (size_t)n;
+	}
+	rw_hex_encode(out, b, sizeof(b), 1);
+	return 0;
+}
+
+static int run_create(struct ctx *c, const struct opts *o)
+{
+	struct target t;
+	char base[RW_U256_DEC_MAX], ref[67], *text;
+	int rc = resolve_target(c, o, &t);
+	if (rc == 0)
+		rc = parse_amount(c, &t, o->amount, base);
+	if (rc != 0)
+		return rc;
+	if (random_ref(ref) < 0) {
+		rw_cli_err(c->cli, "cannot read random bytes for the session ref");
+		return RW_EXIT_FAIL;
+	}
+	const char *params[] = { t.chain_id, t.balance, o->account_hex, base, o->code,
+				 o->region,  ref };
+	rc = query_text(c,
+			"SELECT rw_hex(s.ref) FROM rw_topup_create($1::bigint, rw_unhex($2), "
+			"rw_unhex($3), $4::numeric, $5, $6, rw_unhex($7)) s",
+			7, params, &text);
+	if (rc != 0)
+		return rc;
+	rc = show_session(c, text ? text : ref);
+	free(text);
+	return rc;
+}
+
+static int run_cancel(struct ctx *c, const struct opts *o)
+{
+	char *text;
+	const char *params[] = { o->ref_hex, o->account ? o->account_hex : NULL };
+	int rc = query_text(c,
+			    "SELECT rw_hex(s.ref) FROM rw_topup_cancel(rw_unhex($1), "
+			    "rw_unhex($2)) s",
+			    2, params, &text);
+	if (rc != 0)
+		return rc;
+	rc = show_session(c, o->ref_hex);
+	free(text);
+	return rc;
+}
+
+static void print_list(const json_t *arr)
+{
+	char a[160], b[160];
+	printf("%-66s  %-10s  %-22s  %-22s  %-20s  %s\n", "REF", "STATUS", "AMOUNT", "TOTAL",
+	       "EXPIRES", "ACCOUNT");
+	for (size_t i = 0; i < json_array_size(arr); i++) {
+		const json_t *s = json_array_get(arr, i);
+		printf("%-66s  %-10s  %-22s  %-22s  %-20s  %s\n", str(s, "ref"), str(s, "status"),
+		       amount(a, sizeof(a), s, "amount"), amount(b, sizeof(b), s, "total"),
+		       str(s, "expires_at"), str(s, "account"));
+	}
+	printf("%zu session%s\n", json_array_size(arr), json_array_size(arr) == 1 ? "" : "s");
+}
+
+static int run_list(struct ctx *c, const struct opts *o)
+{
+	const char *params[] = { NULL,
+				 o->account ? o->account_hex : NULL,
+				 o->balance ? o->balance_hex : NULL,
+				 o->chain_id,
+				 o->status,
+				 o->limit ? o->limit : "20" };
+	json_t *arr;
+	int rc = query_sessions(c, params, &arr);
+	if (rc != 0)
+		return rc;
+	if (c->cli->json)
+		rc = print_json(arr);
+	else
+		print_list(arr);
+	json_decref(arr);
+	return rc;
+}
+
+int rw_cmd_topup(struct rw_cli *cli, int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int allow;
+		const char *help;
+		int (*run)(struct ctx *c, const struct opts *o);
+	} subs[] = {
+		{ "quote", OPT_CONTRACT | OPT_AMOUNT, usage_quote, run_quote },
+		{ "create", OPT_CONTRACT | OPT_AMOUNT, usage_create, run_create },
+		{ "cancel", OPT_ACCOUNT | OPT_REF, usage_cancel, run_cancel },
+		{ "list", OPT_ACCOUNT | OPT_LIST, usage_list, run_list },
+	};
+	if (argc < 2)
+		return rw_cli_usage(cli, "topup: a subcommand is needed (quote, create, cancel or "
+					 "list)");
+	if (rw_cli_is_help(argv[1]) || strcmp(argv[1], "help") == 0) {
+		fputs(usage_topup, stdout);
+		return RW_EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+		if (strcmp(argv[1], subs[i].name) != 0)
+			continue;
+		struct opts o = { 0 };
+		int rc = parse(cli, argc - 1, argv + 1, subs[i].allow, subs[i].help, &o);
+		if (rc == HELP_SHOWN)
+			return RW_EXIT_OK;
+		if (rc != 0)
+			return rc;
+		struct ctx c = { .cli = cli };
+		rc = ctx_open(&c);
+		if (rc == 0)
+			rc = subs[i].run(&c, &o);
+		ctx_close(&c);
+		return rc;
+	}
+	return rw_cli_usage(cli, "topup: unknown subcommand '%s'", argv[1]);
+}
