@@ -363,3 +363,26 @@ SELECT rwt.eq((SELECT string_agg(p.proname, ',' ORDER BY p.proname) FROM pg_proc
 SELECT rwt.eq((SELECT string_agg(p.proname, ',' ORDER BY p.proname) FROM pg_proc p JOIN calls c ON c.name = p.proname
                WHERE NOT p.prosecdef OR NOT 'search_path=public, pg_temp' = ANY (p.proconfig)),
 	NULL, 'they run as their owner (SECURITY DEFINER, search_path pinned), so a console role needs only EXECUTE');
+
+-- Plans: the deposit shown for a session is found by its ref (index), not
+-- by scanning every deposit (sequential scans off so tiny tables do not hide it).
+CREATE FUNCTION pg_temp.plan(q text) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+	r record;
+	t text := '';
+BEGIN
+	FOR r IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP
+		t := t || r."QUERY PLAN" || E'\n';
+	END LOOP;
+	RETURN t;
+END
+$$;
+ANALYZE ev_balance_deposited, ev_balance_credited, topup_session;
+SET LOCAL enable_seqscan = off;
+SELECT rwt.ok(pg_temp.plan('SELECT * FROM topup_session_state') ~ 'ev_balance_deposited_ref',
+	'topup_session_state: the deposit is looked up by (chain, contract, ref)');
+SELECT rwt.ok(pg_temp.plan($$SELECT * FROM topup_sessions WHERE account = '0x0000000000000000000000000000000000000701'$$)
+              ~ 'topup_session_account|topup_session_pkey|Index',
+	'topup_sessions: a filter on the account reads the sessions by index');
+RESET enable_seqscan;
