@@ -89,7 +89,8 @@ CREATE TABLE relayer_intent (
 	mined_at timestamptz,
 	confirmed_at timestamptz,
 	final_at timestamptz,
-	FOREIGN KEY (chain_id, signer) REFERENCES relayer_signer (chain_id, address),
+	-- signer is a routing choice made when filing (no foreign key: the signer
+	-- may not have run yet); relayer_tx references relayer_signer
 	-- a nonce exactly while the intent owns one
 	CONSTRAINT relayer_intent_nonce CHECK (
 		(state IN ('queued', 'failed', 'cancelled')) = (nonce IS NULL)),
