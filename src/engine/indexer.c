@@ -74,6 +74,7 @@ void rw_indexer_say(const struct rw_indexer *ix, enum rw_indexer_level level, co
 
 uint64_t rw_indexer_now(const struct rw_indexer *ix)
 {
+	uv_update_time(ix->loop);
 	return uv_now(ix->loop);
 }
 
@@ -322,8 +323,11 @@ static int cmp_src_next(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
+static void lanes_drop_all(struct rw_indexer *ix);
+
 int rw_indexer_lanes_build(struct rw_indexer *ix)
 {
+	lanes_drop_all(ix);
 	struct ix_source **v = calloc(ix->n_src + 1, sizeof(*v));
 	if (!v)
 		return RW_ENOMEM;
@@ -502,15 +506,23 @@ void rw_indexer_quiesce(struct rw_indexer *ix, enum ix_after after, const char *
 
 /* ---- commits ------------------------------------------------------------ */
 
-static void grow_span(struct ix_lane *lane, const struct ix_range *r)
+/* Adapts the lane's span to the range just committed: about
+ * IX_TARGET_LOGS logs per range (so that several ranges overlap: fetch,
+ * decode, commit), doubling while ranges are sparse, never above what the
+ * node allows. */
+static void adapt_span(struct ix_lane *lane, const struct ix_range *r)
 {
 	uint64_t n = r->to - r->from + 1;
-	if (r->window || n < lane->span)
+	if (r->window)
 		return;
-	if (r->n_logs >= IX_MANY_LOGS) {
-		lane->span = lane->span > 1 ? lane->span / 2 : 1;
+	if (r->n_logs > IX_TARGET_LOGS) {
+		uint64_t s = n * IX_TARGET_LOGS / r->n_logs;
+		if (s < lane->span)
+			lane->span = s ? s : 1;
 		return;
 	}
+	if (n < lane->span || r->n_logs > IX_TARGET_LOGS / 2)
+		return;
 	lane->span = lane->span * 2 > lane->span_cap ? lane->span_cap : lane->span * 2;
 }
 
@@ -529,8 +541,16 @@ static void committed_ok(struct rw_indexer *ix, struct ix_range *r)
 	ix->st.blocks += r->to - r->from + 1;
 	ix->st.logs += r->n_logs;
 	ix->st.commits++;
+	uint64_t now = rw_indexer_now(ix);
+	rw_indexer_say(ix, RW_INDEXER_DEBUG,
+		       "committed blocks %" PRIu64 "-%" PRIu64
+		       "%s: %zu rows, %zu headers; fetch %" PRIu64 " ms, wait %" PRIu64
+		       " ms, commit %" PRIu64 " ms; span %" PRIu64,
+		       r->from, r->to, r->staged ? " (staged)" : "", r->n_logs, r->n_hdrs,
+		       r->ready_ms - r->started_ms, r->commit_ms - r->ready_ms, now - r->commit_ms,
+		       lane->span);
 	ix->db_backoff_ms = 0;
-	grow_span(lane, r);
+	adapt_span(lane, r);
 	if (r->window && ix->high_water >= 0 &&
 	    (uint64_t)ix->high_water >= ix->last_prune + IX_PRUNE_EVERY + ix->ch->reorg_window.v) {
 		uint64_t keep = (uint64_t)ix->high_water - ix->ch->reorg_window.v;
@@ -563,6 +583,7 @@ void rw_indexer_commit_done(struct ix_range *r, enum ix_commit outcome, const ch
 			rw_indexer_say(ix, RW_INDEXER_INFO,
 				       "factory log committed: reloading sources to index the new "
 				       "contract's history");
+			ix->trust_tip = 1;
 			rw_indexer_quiesce(ix, IX_AFTER_LOAD, NULL);
 			return;
 		}
@@ -720,9 +741,15 @@ static void commit_next(struct rw_indexer *ix)
 	}
 }
 
-/* Merges lanes that met; holds a lane that a lower one is closing in on. */
+/* Merges lanes that met. Holds a lane (it plans nothing) while the lane
+ * below it can close the gap in one round of ranges: covering a short gap
+ * and merging is cheaper than two lanes covering the same blocks. A lane far
+ * behind (a new source with a long history) is not waited for: the lanes
+ * above it go on, the top one following the head. */
 static void merge_lanes(struct rw_indexer *ix)
 {
+	for (size_t li = 0; li < ix->n_lanes; li++)
+		ix->lanes[li]->held = 0;
 	for (size_t li = 0; li + 1 < ix->n_lanes;) {
 		struct ix_lane *a = ix->lanes[li], *b = ix->lanes[li + 1];
 		if (a->committed == b->committed && !a->n_ranges && !b->n_ranges) {
@@ -730,28 +757,31 @@ static void merge_lanes(struct rw_indexer *ix)
 				return;
 			continue;
 		}
-		if (a->plan_next >= b->committed)
+		uint64_t reach = a->span * ix->p.max_inflight;
+		if (a->plan_next + reach >= b->committed)
 			b->held = 1;
 		li++;
 	}
-	if (ix->n_lanes)
-		ix->lanes[ix->n_lanes - 1]->held =
-			ix->n_lanes > 1 && ix->lanes[ix->n_lanes - 2]->plan_next >=
-						   ix->lanes[ix->n_lanes - 1]->committed;
 }
 
+/* Logs "caught up" once per catch-up: when every source has reached the
+ * head after a backlog (start, reload, or more than a batch behind). */
 static void note_caught_up(struct rw_indexer *ix)
 {
 	int up = ix->head_known && ix->n_lanes == 1 &&
 		 ix->lanes[0]->committed == ix->head.number + 1;
 	ix->st.caught_up = up;
-	if (up && !ix->said_caught_up)
+	if (up && !ix->said_caught_up) {
 		rw_indexer_say(ix, RW_INDEXER_INFO,
 			       "caught up at block %" PRIu64 " (%zu source%s, %" PRIu64
 			       " blocks and %" PRIu64 " rows since start)",
 			       ix->head.number, ix->lanes[0]->n_src,
 			       ix->lanes[0]->n_src == 1 ? "" : "s", ix->st.blocks, ix->st.logs);
-	ix->said_caught_up = up;
+		ix->said_caught_up = 1;
+	}
+	uint64_t next = ix->n_lanes ? ix->lanes[ix->n_lanes - 1]->committed : 0;
+	if (ix->n_lanes != 1 || (ix->head_known && ix->head.number + 1 > next + ix->p.window_batch))
+		ix->said_caught_up = 0;
 }
 
 void rw_indexer_pump(struct rw_indexer *ix)
@@ -815,8 +845,20 @@ static void on_poll(struct rw_rpc *rpc, const struct rw_rpc_result *res, size_t 
 		return;
 	struct ix_hdr h;
 	if (res[0].cls != RW_RPC_OK) {
-		rw_indexer_rpc_failed(ix, "head poll", &res[0]);
+		/* once, then about once a minute while it lasts */
+		uint64_t every =
+			60000 / (ix->ch->poll_interval_ms.v ? ix->ch->poll_interval_ms.v : 1000);
+		if (ix->poll_failures++ % (every ? every : 1) == 0)
+			rw_indexer_rpc_failed(ix, "head poll", &res[0]);
+		else if ((size_t)res[0].cls <= RW_RPC_OTHER)
+			ix->st.rpc_errors[res[0].cls]++;
 		return;
+	}
+	if (ix->poll_failures) {
+		rw_indexer_say(ix, RW_INDEXER_INFO,
+			       "head poll works again after %" PRIu64 " failure%s",
+			       ix->poll_failures, ix->poll_failures == 1 ? "" : "s");
+		ix->poll_failures = 0;
 	}
 	if (rw_indexer_parse_header(&h, res[0].result) < 0) {
 		ix->st.rpc_errors[RW_RPC_BAD_RESPONSE]++;
@@ -870,6 +912,7 @@ static void on_poll_timer(uv_timer_t *t)
 void rw_indexer_run(struct rw_indexer *ix)
 {
 	ix->state = IX_S_RUN;
+	ix->said_caught_up = 0;
 	ix->backoff_ms = 0;
 	if (ix->n_lanes) {
 		const struct ix_lane *low = ix->lanes[0], *top = ix->lanes[ix->n_lanes - 1];

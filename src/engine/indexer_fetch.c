@@ -271,10 +271,12 @@ static void failed(struct ix_range *r, const struct rw_rpc_result *res, const ch
 		return;
 	}
 	if (res->cls == RW_RPC_RANGE_TOO_LARGE) {
+		r->ix->st.rpc_errors[res->cls]++;
 		too_large(r, &res->range, res->message);
 		return;
 	}
 	if (is_too_big_body(res)) {
+		r->ix->st.rpc_errors[res->cls]++;
 		too_large(r, NULL, res->message);
 		return;
 	}
@@ -633,6 +635,28 @@ static void reject(struct ix_range *r, const struct ix_log *lg, const struct ix_
 		       lg->block, tx, lg->log_index, src->kind, ev->event->name, addr, why);
 }
 
+/* Returns 1 when vals is a factory log announcing a contract that is not a
+ * source yet (its commit changes the watch set). */
+static int is_new_child(const struct rw_indexer *ix, const struct rw_eventmap_event *ev,
+			const struct rw_abi_value *vals)
+{
+	if (strcmp(ev->kind, IX_FACTORY_KIND) != 0 ||
+	    strcmp(ev->event->name, IX_FACTORY_EVENT) != 0)
+		return 0;
+	const struct rw_abi_type *in = ev->event->inputs;
+	for (size_t i = 0; i < in->len && i < vals->list.n; i++) {
+		if (!in->names || strcmp(in->names[i], IX_FACTORY_CHILD) != 0 ||
+		    in->comps[i]->kind != RW_ABI_ADDRESS)
+			continue;
+		for (size_t k = 0; k < ix->n_src; k++)
+			if (!memcmp(ix->src[k].addr, vals->list.items[i].addr, 20) &&
+			    strcmp(ix->src[k].kind, RW_CONFIG_KIND_PROVIDER) == 0)
+				return 0;
+		return 1;
+	}
+	return 1;
+}
+
 /* Decodes one log into its table's rows. Returns 0 (stored, skipped or
  * rejected) or a negative code when the whole range must be fetched again
  * (d->why or d->too_big say why). */
@@ -673,6 +697,8 @@ static int take_log(struct decode *d, const json_t *v, int qi)
 	struct ix_rows *rows = &r->rows[ev - r->ix->p.map->events];
 	size_t mark = rows->buf.len;
 	rc = put_row(&rows->buf, r->ix, ev, lg, vals);
+	if (rc == 0 && !r->discovers && is_new_child(r->ix, ev, vals))
+		r->discovers = 1;
 	rw_abi_value_free(vals);
 	if (rc == RW_ETOOBIG) {
 		rows->buf.len = mark;
@@ -687,9 +713,6 @@ static int take_log(struct decode *d, const json_t *v, int qi)
 	}
 	rows->n++;
 	r->n_logs++;
-	if (strcmp(ev->kind, IX_FACTORY_KIND) == 0 &&
-	    strcmp(ev->event->name, IX_FACTORY_EVENT) == 0)
-		r->discovers = 1;
 	return 0;
 }
 
@@ -837,6 +860,7 @@ static void on_logs(struct rw_rpc *rpc, const struct rw_rpc_result *res, size_t 
 		}
 	} else {
 		r->state = IX_R_READY;
+		r->ready_ms = rw_indexer_now(ix);
 		r->failures = 0;
 	}
 	rw_indexer_pump(ix);
@@ -881,6 +905,7 @@ static void on_headers(struct rw_rpc *rpc, const struct rw_rpc_result *res, size
 		}
 	} else {
 		r->state = IX_R_READY;
+		r->ready_ms = rw_indexer_now(ix);
 		r->failures = 0;
 		account(r);
 	}
@@ -918,6 +943,7 @@ int rw_indexer_fetch(struct ix_range *r)
 	rw_indexer_range_reset(r);
 	if (n == 0) {
 		r->state = IX_R_READY;
+		r->ready_ms = rw_indexer_now(r->ix);
 		return 0;
 	}
 	if (n > RW_RPC_MAX_BATCH)

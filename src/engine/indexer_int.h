@@ -93,7 +93,7 @@
 #define IX_MAX_SPAN             ((uint64_t)1 << 20) /* blocks per eth_getLogs, whatever grows */
 #define IX_FILTER_CHUNK         500                 /* addresses or topics per filter list */
 #define IX_HEADER_BATCH         500                 /* headers per batch request */
-#define IX_MANY_LOGS            20000 /* a range with more logs halves the next span */
+#define IX_TARGET_LOGS          4000                /* logs per range the span adapts to */
 #define IX_RANGE_ROWS_MAX       ((size_t)256 << 20) /* bytes of one table's rows in one range */
 #define IX_BACKOFF_MIN_MS       500
 #define IX_BACKOFF_MAX_MS       30000
@@ -104,6 +104,7 @@
 /* The factory event whose rows add sources (by a trigger, in SQL). */
 #define IX_FACTORY_KIND  "Marketplace"
 #define IX_FACTORY_EVENT "ValidatorNodeProviderCreated"
+#define IX_FACTORY_CHILD "provider" /* the parameter naming the new contract */
 
 /* What the guard statement's failure says (see the design). */
 #define IX_GUARD_TAG "runway cursor guard"
@@ -205,7 +206,9 @@ struct ix_range {
 	size_t bytes;           /* memory counted in ix->mem_held */
 	int discovers;          /* holds a factory row */
 	int staged;             /* commit through staging tables (decided at commit) */
-	uint64_t started_ms;
+	uint64_t started_ms;    /* planned */
+	uint64_t ready_ms;      /* rows decoded */
+	uint64_t commit_ms;     /* transaction submitted */
 };
 
 enum ix_state {
@@ -291,6 +294,7 @@ struct rw_indexer {
 	size_t n_lanes;
 	struct ix_immutables *prov, *bal; /* per configured provider / balance */
 	int loaded_once;
+	int trust_tip; /* the next load may skip checking the stored tip */
 
 	/* the chain */
 	int head_known;
@@ -302,6 +306,7 @@ struct rw_indexer {
 	int64_t high_water; /* highest stored header, -1: none */
 	uint64_t last_prune;
 	int poll_busy;
+	uint64_t poll_failures; /* consecutive failed head polls */
 	int prune_busy;
 
 	/* work */

@@ -331,6 +331,7 @@ static void on_rewind(struct rw_pg *pg, const struct rw_pg_reply *reply, void *a
 	report(ix, v ? strtoull(v, NULL, 10) : 0);
 	rw_indexer_ring_clear(&ix->ring);
 	ix->backoff_ms = 0;
+	ix->trust_tip = 1; /* the ancestor was just checked */
 	ix->state = IX_S_LOAD;
 	rw_indexer_step(ix);
 }

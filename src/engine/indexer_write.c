@@ -151,6 +151,13 @@ static void pg_message(char *out, size_t n, const struct rw_pg_error *e)
 		 e->detail ? e->detail : "", e->detail ? ")" : "");
 }
 
+/* Returns 1 for errors that retrying cures by itself (the connection). */
+static int transient(const struct rw_pg_error *e)
+{
+	return e->kind == RW_PG_ERR_LOST || e->kind == RW_PG_ERR_CONNECT ||
+	       strncmp(e->sqlstate, "57P", 3) == 0 || strncmp(e->sqlstate, "08", 2) == 0;
+}
+
 /* Parses a decimal text column. Returns 0 or RW_EINVAL. */
 static int get_u64(uint64_t *ret, const PGresult *res, int row, int col)
 {
@@ -218,41 +225,59 @@ static json_t *call_params(const uint8_t to[20], const char *sig)
 	return json_pack("[{s:s,s:s},s]", "to", a, "data", d, "latest");
 }
 
-/* Reads the 32-byte word of an eth_call answer. Returns 0 or RW_EINVAL. */
-static int call_word(uint8_t w[32], const struct rw_rpc_result *res)
+/* Reads the 32-byte word of an eth_call answer. Returns 0, or RW_EINVAL
+ * with why set. */
+static int call_word(uint8_t w[32], const struct rw_rpc_result *res, const char **why)
 {
+	if (res->cls != RW_RPC_OK) {
+		*why = res->cls == RW_RPC_REVERTED ? "it reverted" : rw_rpc_class_name(res->cls);
+		return RW_EINVAL;
+	}
 	struct rw_buf b;
 	rw_buf_init(&b, 4096);
-	int r = res->cls == RW_RPC_OK ? rw_rpc_get_hex_bytes(&b, res->result) : RW_EINVAL;
+	int r = rw_rpc_get_hex_bytes(&b, res->result);
 	if (r >= 0 && b.len >= 32)
 		memcpy(w, b.p, 32);
 	else
 		r = RW_EINVAL;
+	if (r < 0)
+		*why = b.len == 0 ? "an empty answer (no contract there at the head?)"
+				  : "an answer shorter than a word";
 	rw_buf_free(&b);
 	return r < 0 ? r : 0;
 }
 
-static int take_immutables(struct ix_immutables *im, const struct rw_rpc_result *res, int balance)
+/* Fills im from the four getters' answers. Returns 0, or RW_EINVAL with
+ * *why and *what (the getter) set. */
+static int take_immutables(struct ix_immutables *im, const struct rw_rpc_result *res, int balance,
+			   const char **what, const char **why)
 {
+	const char *const *names = balance ? balance_getters : provider_getters;
 	uint8_t w[4][32];
-	for (int i = 0; i < GETTERS; i++)
-		if (call_word(w[i], &res[i]) < 0)
+	for (int i = 0; i < GETTERS; i++) {
+		*what = names[i];
+		if (call_word(w[i], &res[i], why) < 0)
 			return RW_EINVAL;
-	if (rw_abi_decode_address(im->token, w[0], 32) < 0)
-		return RW_EINVAL;
+	}
+	*why = "a value with dirty high bits";
 	rw_u256 v[3];
 	for (int i = 1; i < GETTERS; i++) {
+		*what = names[i];
 		if (!balance && i != 2)
 			continue;
 		if (rw_abi_decode_uint256(&v[i - 1], w[i], 32) < 0)
 			return RW_EINVAL;
 	}
+	*what = names[0];
+	if (rw_abi_decode_address(im->token, w[0], 32) < 0)
+		return RW_EINVAL;
 	if (balance) {
 		rw_u256_format_dec(im->min_deposit, &v[0]);
 		rw_u256_format_dec(im->max_balance, &v[1]);
 		rw_u256_format_dec(im->grace_period, &v[2]);
 	} else if (rw_abi_decode_address(im->payee, w[1], 32) < 0 ||
 		   rw_abi_decode_address(im->consensus, w[3], 32) < 0) {
+		*what = "payee() or consensus()";
 		return RW_EINVAL;
 	} else {
 		rw_u256_format_dec(im->price, &v[1]);
@@ -294,14 +319,14 @@ static void on_calls(struct rw_rpc *rpc, const struct rw_rpc_result *res, size_t
 		size_t k = bal ? i - ch->n_providers : i;
 		struct ix_immutables *im = bal ? &ix->bal[k] : &ix->prov[k];
 		const struct rw_config_contract *c = bal ? &ch->balances[k] : &ch->providers[k];
-		if (take_immutables(im, res + i * GETTERS, bal) < 0) {
+		const char *what = "", *why = "";
+		if (take_immutables(im, res + i * GETTERS, bal, &what, &why) < 0) {
 			char a[43];
 			rw_hex_encode(a, c->address, 20, 1);
 			rw_indexer_say(ix, RW_INDEXER_WARN,
-				       "%s %s at %s: cannot read its immutables (no such contract "
-				       "at the head?); its %s row is left as it is",
+				       "%s %s at %s: %s gave %s; its %s row is left as it is",
 				       bal ? "balance contract" : "provider",
-				       c->name.v ? c->name.v : "", a,
+				       c->name.v ? c->name.v : "", a, what, why,
 				       bal ? "balance_info" : "provider_info");
 		}
 	}
@@ -673,7 +698,8 @@ static void on_load(struct rw_pg *pg, const struct rw_pg_reply *reply, void *arg
 	if (reply->error) {
 		char m[512];
 		pg_message(m, sizeof(m), reply->error);
-		rw_indexer_say(ix, RW_INDEXER_ERROR, "loading sources failed: %s; retrying", m);
+		rw_indexer_say(ix, transient(reply->error) ? RW_INDEXER_WARN : RW_INDEXER_ERROR,
+			       "loading sources failed: %s; retrying", m);
 		rw_indexer_step_retry(ix);
 		return;
 	}
@@ -694,6 +720,11 @@ static void on_load(struct rw_pg *pg, const struct rw_pg_reply *reply, void *arg
 	}
 	ix->loaded_once = 1;
 	ix->backoff_ms = 0;
+	if (ix->trust_tip) {
+		ix->trust_tip = 0;
+		rw_indexer_run(ix);
+		return;
+	}
 	ix->state = IX_S_VERIFY;
 	rw_indexer_step(ix);
 }
@@ -883,6 +914,7 @@ int rw_indexer_commit(struct ix_range *r)
 	if (rc < 0)
 		return rc;
 	r->state = IX_R_COMMIT;
+	r->commit_ms = rw_indexer_now(ix);
 	ix->committing = r;
 	return 0;
 }

