@@ -627,19 +627,35 @@ static uint64_t min_u64(uint64_t a, uint64_t b)
 	return a < b ? a : b;
 }
 
-/* Computes the next range of lane li. Returns 1 and fills *from, *to,
- * *window, or 0 when the lane cannot plan now. */
+/* The lane that follows the head: the highest one whose cursor is not
+ * beyond the head (lanes above it wait for sources that start in the
+ * future; the head will reach them). */
+static size_t top_lane(const struct rw_indexer *ix)
+{
+	size_t t = 0;
+	for (size_t i = 1; i < ix->n_lanes; i++)
+		if (!ix->head_known || ix->lanes[i]->committed <= ix->head.number + 1)
+			t = i;
+	return t;
+}
+
+/* Computes the next range of lane li: below the lane above it; for the top
+ * lane, backfill ranges up to the unconfirmed window, then window ranges
+ * (every header) up to the head. Returns 1 and fills *from, *to, *window,
+ * or 0 when the lane cannot plan now. */
 static int next_range(struct rw_indexer *ix, size_t li, uint64_t *from, uint64_t *to, int *window)
 {
 	struct ix_lane *lane = ix->lanes[li];
 	uint64_t p = lane->plan_next;
+	uint64_t bound = li + 1 < ix->n_lanes ? ix->lanes[li + 1]->committed : UINT64_MAX;
 	*from = p;
 	*window = 0;
-	if (li + 1 < ix->n_lanes) {
-		uint64_t bound = ix->lanes[li + 1]->committed;
-		if (p >= bound)
+	if (p >= bound)
+		return 0;
+	if (li != top_lane(ix)) {
+		if (!ix->head_known || p > ix->head.number)
 			return 0;
-		*to = min_u64(p + lane->span - 1, bound - 1);
+		*to = min_u64(min_u64(p + lane->span - 1, bound - 1), ix->head.number);
 		return 1;
 	}
 	if (!ix->head_known || p > ix->head.number)
@@ -647,11 +663,11 @@ static int next_range(struct rw_indexer *ix, size_t li, uint64_t *from, uint64_t
 	uint64_t h = ix->head.number, rw = ix->ch->reorg_window.v;
 	uint64_t w = h + 1 > rw ? h + 1 - rw : 0;
 	if (p < w) {
-		*to = min_u64(p + lane->span - 1, w - 1);
+		*to = min_u64(min_u64(p + lane->span - 1, w - 1), bound - 1);
 		return 1;
 	}
 	*window = 1;
-	*to = min_u64(p + ix->p.window_batch - 1, h);
+	*to = min_u64(min_u64(p + ix->p.window_batch - 1, h), bound - 1);
 	return 1;
 }
 
@@ -768,19 +784,18 @@ static void merge_lanes(struct rw_indexer *ix)
  * head after a backlog (start, reload, or more than a batch behind). */
 static void note_caught_up(struct rw_indexer *ix)
 {
-	int up = ix->head_known && ix->n_lanes == 1 &&
-		 ix->lanes[0]->committed == ix->head.number + 1;
+	uint64_t low = ix->n_lanes ? ix->lanes[0]->committed : 0;
+	int up = ix->head_known && ix->n_lanes && low >= ix->head.number + 1;
 	ix->st.caught_up = up;
 	if (up && !ix->said_caught_up) {
 		rw_indexer_say(ix, RW_INDEXER_INFO,
 			       "caught up at block %" PRIu64 " (%zu source%s, %" PRIu64
 			       " blocks and %" PRIu64 " rows since start)",
-			       ix->head.number, ix->lanes[0]->n_src,
-			       ix->lanes[0]->n_src == 1 ? "" : "s", ix->st.blocks, ix->st.logs);
+			       ix->head.number, ix->st.sources, ix->st.sources == 1 ? "" : "s",
+			       ix->st.blocks, ix->st.logs);
 		ix->said_caught_up = 1;
 	}
-	uint64_t next = ix->n_lanes ? ix->lanes[ix->n_lanes - 1]->committed : 0;
-	if (ix->n_lanes != 1 || (ix->head_known && ix->head.number + 1 > next + ix->p.window_batch))
+	if (ix->head_known && ix->head.number + 1 > low + ix->p.window_batch)
 		ix->said_caught_up = 0;
 }
 
@@ -922,7 +937,7 @@ void rw_indexer_run(struct rw_indexer *ix)
 				       top->n_src == 1 ? "" : "s", top->committed);
 		else
 			rw_indexer_say(ix, RW_INDEXER_INFO,
-				       "indexing %zu sources in %zu lanes: the top lane from block "
+				       "indexing %zu sources in %zu lanes: the highest from block "
 				       "%" PRIu64 ", the lowest from block %" PRIu64,
 				       ix->st.sources, ix->n_lanes, top->committed, low->committed);
 	} else {
@@ -937,7 +952,7 @@ void rw_indexer_run(struct rw_indexer *ix)
 
 static uint64_t next_block_top(const struct rw_indexer *ix)
 {
-	return ix->n_lanes ? ix->lanes[ix->n_lanes - 1]->committed : 0;
+	return ix->n_lanes ? ix->lanes[top_lane(ix)]->committed : 0;
 }
 
 static void on_progress(uv_timer_t *t)

@@ -13,6 +13,7 @@ import {
   startRunwayd, stopRunwayd, tempDir, waitCaughtUp, writeConfig,
 } from './helpers.mjs';
 import { startProxy } from './proxy.mjs';
+import { ethers } from './helpers.mjs';
 
 const CHAIN = 31337;
 const state = tempDir('faults');
@@ -53,6 +54,15 @@ function restartPg() {
 
 test('a difficult node and a restarting database: still exactly the chain', async () => {
   await activity(a, 60, rand);
+  // One USDC Transfer comes back malformed (its topic 2 dropped): it is
+  // rejected and logged, the rest of its range is stored.
+  const t = ethers.id('Transfer(address,address,uint256)');
+  const victims = await a.provider.getLogs({ address: dn.tokens.USDC.address, topics: [t], fromBlock: 0, toBlock: 'latest' });
+  const victim = victims[Math.floor(victims.length / 2)];
+  const victimKey = `${victim.blockHash.slice(2)}:${victim.index}`;
+  proxy.set({
+    mangle: (l) => (l.blockHash === victim.blockHash && Number(l.logIndex) === victim.index ? { ...l, topics: l.topics.slice(0, 2) } : l),
+  });
   await a.provider.send('anvil_mine', ['0xbb8']); // 3000 empty blocks
   await activity(a, 20, rand);
 
@@ -78,7 +88,8 @@ test('a difficult node and a restarting database: still exactly the chain', asyn
     await sleep(300);
   }
   let head = await waitCaughtUp(url, a.provider, CHAIN, d, 150000);
-  const m = await assertMirror(url, a.provider, CHAIN, head);
+  const m = await assertMirror(url, a.provider, CHAIN, head, { skip: new Set([victimKey]) });
+  assert.match(d.log(), new RegExp(`WARN \\[local\\] rejected log: block ${victim.blockNumber} tx ${victim.transactionHash} log index ${victim.index} \\(TestToken Transfer at `));
   const lostCommits = (d.log().match(/connection lost while committing/g) || []).length;
   console.log(`# mirror ${m.rows} rows; ${kills} backends terminated, ${lostCommits} commits lost; proxy ${JSON.stringify(proxy.stats)}`);
   assert.ok(proxy.stats.refusedRange > 0, 'no range was refused');
@@ -89,7 +100,7 @@ test('a difficult node and a restarting database: still exactly the chain', asyn
   // Live, through the same faults.
   await activity(a, 20, rand);
   head = await waitCaughtUp(url, a.provider, CHAIN, d, 150000);
-  await assertMirror(url, a.provider, CHAIN, head);
+  await assertMirror(url, a.provider, CHAIN, head, { skip: new Set([victimKey]) });
 
   const stopped = await stopRunwayd(d, 'SIGTERM');
   d = null;

@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {
   actors, activity, assertMirror, createDatabase, dbProgress, devnetDown, devnetUp, ethers, freePort,
-  metrics, prng, sleep, startRunwayd, stopRunwayd, tempDir, waitCaughtUp, writeConfig,
+  metrics, prng, runRunwayd, sleep, sql, startRunwayd, stopRunwayd, tempDir, waitCaughtUp, writeConfig,
 } from './helpers.mjs';
 
 const CHAIN = 31337;
@@ -57,6 +57,30 @@ after(async () => {
 function errorLines(log) {
   return log.split('\n').filter((l) => / ERROR /.test(l) && !/DEEPER THAN THE REORG WINDOW/.test(l));
 }
+
+test('--check: configuration, schema, event tables and chain id', () => {
+  let r = runRunwayd(config, url, ['--check']);
+  assert.equal(r.code, 0, r.out);
+  assert.match(r.out, /check passed: configuration, schema, event tables and 1 chain id/);
+
+  const dir = path.join(state, 'wrong');
+  fs.mkdirSync(dir);
+  const wrong = writeConfig(dir, path.join(state, 'devnet.json'), (cfg, ch) => {
+    ch.chain_id = 1;
+  });
+  r = runRunwayd(wrong, url, ['--check']);
+  assert.equal(r.code, 1, r.out);
+  assert.match(r.out, /chain_id is 1 in the configuration but http:\/\/127\.0\.0\.1:\d+ serves chain 31337/);
+  r = runRunwayd(wrong, url);
+  assert.equal(r.code, 1, r.out);
+
+  const other = createDatabase('idx_check');
+  sql(other, 'ALTER TABLE ev_balance_charged RENAME COLUMN period TO period_renamed');
+  r = runRunwayd(config, other, ['--check']);
+  assert.equal(r.code, 1, r.out);
+  assert.match(r.out, /ev_balance_charged/);
+  assert.match(r.out, /period/);
+});
 
 test('backfill, SIGKILL midway, restart: exactly the chain, then live', async () => {
   await activity(a, 120, rand);

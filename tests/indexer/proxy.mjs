@@ -2,7 +2,8 @@
 // difficult provider: eth_getLogs over more than maxRange blocks is refused
 // with the messages real providers send (a span limit, or a suggested
 // range), and a share of HTTP requests fails (HTTP 500, HTTP 429, a dropped
-// connection) or is slow. Counts what it did. Rates are per HTTP request.
+// connection) or is slow; opts.mangle(log) may rewrite the logs of
+// eth_getLogs answers. Counts what it did. Rates are per HTTP request.
 import http from 'node:http';
 
 export async function startProxy(target, opts = {}) {
@@ -89,7 +90,10 @@ export async function startProxy(target, opts = {}) {
       try {
         if (pass.length) {
           const up = JSON.parse(await forward(JSON.stringify(pass)));
-          for (const r of Array.isArray(up) ? up : [up]) answers.set(r.id, r);
+          for (const r of Array.isArray(up) ? up : [up]) {
+            if (o.mangle && Array.isArray(r.result)) r.result = r.result.map((l) => (l && l.topics ? o.mangle(l) : l));
+            answers.set(r.id, r);
+          }
         }
         const out = list.map((i) => answers.get(i.id));
         res.writeHead(200, { 'content-type': 'application/json' });
