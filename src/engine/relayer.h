@@ -62,8 +62,10 @@ enum rw_relayer_step {
 /* Returns a short static name of a step ("assigned"), or "?". */
 const char *rw_relayer_step_name(enum rw_relayer_step step);
 
-/* Tuning. rw_relayer_opts_default fills every field; zero numbers given to
- * rw_relayer_new also take those defaults. */
+/* Tuning. Start from rw_relayer_opts_default, which fills every field.
+ * Zero numbers given to rw_relayer_new take those defaults too, except
+ * where zero is a meaningful value: confirmations, min_tip, warn_balance,
+ * gas_margin_pct and legacy are taken as given. */
 struct rw_relayer_opts {
 	unsigned max_inflight;      /* transactions signed and not mined, per signer (16) */
 	rw_u256 fee_cap;            /* hard cap on max fee (gas price) per gas, wei (by chain id) */
@@ -239,8 +241,9 @@ struct rw_relayer_market {
 
 /* Reads an eth_feeHistory result (may be NULL: no base fee) and an
  * eth_gasPrice result (may be NULL: 0). The next base fee is the last entry
- * of baseFeePerGas; the tip is the median over blocks with gas used of
- * reward[i][0]. Returns 0 or RW_EINVAL (malformed).
+ * of baseFeePerGas; a chain whose base fees are all zero (before London:
+ * nodes report zeros) has none. The tip is the median over blocks with gas
+ * used of reward[i][0]. Returns 0 or RW_EINVAL (malformed).
  * Out: ret. In: history, gas_price: borrowed JSON. */
 int rw_relayer_market_parse(struct rw_relayer_market *ret, const json_t *history,
 			    const json_t *gas_price);
@@ -250,7 +253,8 @@ int rw_relayer_market_parse(struct rw_relayer_market *ret, const json_t *history
  * base_fee_pct / 100 + tip, both at most fee_cap; else type 0 with gas
  * price max(market gas price, min_tip) at most fee_cap. Returns 0, or
  * RW_ERANGE when the base fee (or gas price) alone is above the cap: no new
- * transaction can be included now.
+ * transaction can be included now; ret then holds those fees at the cap,
+ * what a replacement may still bid.
  * Out: ret. In: m: the market; o: min_tip, fee_cap, base_fee_pct, legacy. */
 int rw_relayer_fees_new(struct rw_relayer_fees *ret, const struct rw_relayer_market *m,
 			const struct rw_relayer_opts *o);

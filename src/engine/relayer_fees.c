@@ -61,9 +61,13 @@ int rw_relayer_market_parse(struct rw_relayer_market *ret, const json_t *history
 			size_t n = json_is_array(base) ? json_array_size(base) : 0;
 			if (n == 0 || n > FEE_HISTORY_MAX + 1)
 				return RW_EINVAL;
-			if (rw_rpc_get_u256(&m.base_fee, json_array_get(base, n - 1)) < 0)
-				return RW_EINVAL;
-			m.has_base_fee = 1;
+			for (size_t i = 0; i < n; i++) {
+				rw_u256 v;
+				if (rw_rpc_get_u256(&v, json_array_get(base, i)) < 0)
+					return RW_EINVAL;
+				m.has_base_fee |= !rw_u256_is_zero(&v); /* all zero: pre-London */
+				m.base_fee = v;
+			}
 		}
 		if (median_tip(&m.tip, history) < 0)
 			return RW_EINVAL;
@@ -101,25 +105,19 @@ int rw_relayer_fees_new(struct rw_relayer_fees *ret, const struct rw_relayer_mar
 	memset(&f, 0, sizeof(f));
 	if (!m->has_base_fee || o->legacy) {
 		f.type = 0;
-		f.gas_price = *u256_max(&m->gas_price, &o->min_tip);
-		if (rw_u256_cmp(&m->gas_price, &o->fee_cap) > 0)
-			return RW_ERANGE;
-		f.gas_price = *u256_min(&f.gas_price, &o->fee_cap);
+		f.gas_price = *u256_min(u256_max(&m->gas_price, &o->min_tip), &o->fee_cap);
 		*ret = f;
-		return 0;
+		return rw_u256_cmp(&m->gas_price, &o->fee_cap) > 0 ? RW_ERANGE : 0;
 	}
-	if (rw_u256_cmp(&m->base_fee, &o->fee_cap) > 0)
-		return RW_ERANGE;
 	f.type = 2;
-	f.tip = *u256_max(&m->tip, &o->min_tip);
-	f.tip = *u256_min(&f.tip, &o->fee_cap);
+	f.tip = *u256_min(u256_max(&m->tip, &o->min_tip), &o->fee_cap);
 	rw_u256 fee;
 	unsigned pct = o->base_fee_pct < 100 ? 100 : o->base_fee_pct;
 	if (u256_pct(&fee, &m->base_fee, pct) < 0 || rw_u256_add(&fee, &fee, &f.tip) < 0)
 		fee = o->fee_cap;
 	f.max_fee = *u256_min(&fee, &o->fee_cap);
 	*ret = f;
-	return 0;
+	return rw_u256_cmp(&m->base_fee, &o->fee_cap) > 0 ? RW_ERANGE : 0;
 }
 
 int rw_relayer_bump_min(rw_u256 *ret, const rw_u256 *old)

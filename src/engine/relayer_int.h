@@ -233,6 +233,7 @@ struct rw_relayer {
 	int market_ok;
 	struct rw_relayer_fees fees; /* for a new transaction now */
 	int fees_ok;                 /* 0: unknown, or the base fee is above the cap */
+	int bump_ok;                 /* fees is what a replacement may bid (at the cap) */
 	int fee_cap_reported;
 
 	/* PostgreSQL, from the load step */

@@ -182,7 +182,7 @@ static int bump_one(struct rw_relayer *rl, size_t i, size_t j, const struct rl_t
 {
 	struct rw_relayer_fees hi, nf;
 	highest_fees(&hi, rl, i, j);
-	const struct rw_relayer_fees *market = rl->fees_ok ? &rl->fees : NULL;
+	const struct rw_relayer_fees *market = rl->bump_ok ? &rl->fees : NULL;
 	if (rw_relayer_fees_bump(&nf, &hi, market, &rl->p.opts.fee_cap) < 0) {
 		if (cur->attempt == 1 || cur->last_sent_age_ms < 0 ||
 		    (uint64_t)cur->last_sent_age_ms >= rl->p.opts.rebroadcast_ms) {

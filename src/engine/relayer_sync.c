@@ -41,11 +41,12 @@ static void market_update(struct rw_relayer *rl, const json_t *history, const js
 {
 	rl->market_ok = rw_relayer_market_parse(&rl->market, history, gas_price) == 0 &&
 			(history || gas_price);
-	rl->fees_ok = 0;
+	rl->fees_ok = rl->bump_ok = 0;
 	if (!rl->market_ok)
 		return;
 	int r = rw_relayer_fees_new(&rl->fees, &rl->market, &rl->p.opts);
 	rl->fees_ok = r == 0;
+	rl->bump_ok = r == 0 || r == RW_ERANGE;
 	if (r == RW_ERANGE && !rl->fee_cap_reported) {
 		char base[RW_U256_DEC_MAX], cap[RW_U256_DEC_MAX];
 		rw_u256_format_dec(base, rl->market.has_base_fee && !rl->p.opts.legacy

@@ -110,7 +110,7 @@ export const quote = q;
  * The test environment of one file: an anvil, a fresh migrated database,
  * a TestToken, wallets, a scratch directory.
  */
-export async function startEnv(name, { anvilArgs = [] } = {}) {
+export async function startEnv(name, { anvilArgs = [], deploy = true } = {}) {
   const base = need('RUNWAY_TEST_DATABASE_URL');
   const db = `rl_${name.replace(/[^a-z0-9]/g, '_')}`;
   sqlRows(base, `DROP DATABASE IF EXISTS ${db}`);
@@ -123,7 +123,7 @@ export async function startEnv(name, { anvilArgs = [] } = {}) {
   const anvil = await startAnvil(anvilArgs);
   const provider = connect(anvil.url);
   const wallets = testWallets(provider, 20);
-  const token = await deployContract(wallets[0], 'TestToken', ['Test USD', 'TUSD', 6]);
+  const token = deploy ? await deployContract(wallets[0], 'TestToken', ['Test USD', 'TUSD', 6]) : null;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `runway-relayer-${name}-`));
   const drivers = [];
   return {
@@ -131,8 +131,8 @@ export async function startEnv(name, { anvilArgs = [] } = {}) {
     rpcUrl: anvil.url,
     provider,
     wallets,
-    token: token.contract,
-    tokenAddress: token.address,
+    token: token && token.contract,
+    tokenAddress: token && token.address,
     dir,
     drivers,
     rpc: (method, params = []) => rpc(anvil.url, method, params),

@@ -270,40 +270,56 @@ static int tuning(struct rw_relayer_opts *o, int argc, char **argv, int *i, cons
 	return bad ? -1 : 1;
 }
 
+/* The options that are not tuning: config, chain, key file, database. */
+static int take_basic(int argc, char **argv, int *i, const char **config, const char **chain,
+		      const char **key_file, const char **database_url)
+{
+	const char *a = argv[*i];
+	const char **slot = strcmp(a, "--config") == 0         ? config
+			    : strcmp(a, "--chain") == 0        ? chain
+			    : strcmp(a, "--key-file") == 0     ? key_file
+			    : strcmp(a, "--database-url") == 0 ? database_url
+							       : NULL;
+	if (!slot || *i + 1 >= argc)
+		return 0;
+	*slot = argv[++*i];
+	return 1;
+}
+
+/* Applies the tuning options over the chain's defaults. Returns 0 or -1. */
+static int parse_tuning(struct rw_relayer_opts *o, int argc, char **argv, const char **abi_dir,
+			enum rw_relayer_level *level)
+{
+	rw_relayer_opts_default(o, D.chain);
+	for (int i = 1; i < argc; i++) {
+		const char *skip;
+		if (take_basic(argc, argv, &i, &skip, &skip, &skip, &skip))
+			continue;
+		int t = tuning(o, argc, argv, &i, abi_dir, level);
+		if (t <= 0) {
+			fprintf(stderr, "relayer_driver: %s %s\n",
+				t < 0 ? "bad value for" : "unknown option",
+				argv[t < 0 ? i - 1 : i]);
+			usage();
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *config = NULL, *chain_name = NULL, *key_file = NULL, *database_url = NULL;
 	const char *abi_dir = NULL;
 	enum rw_relayer_level level = RW_RELAYER_INFO;
 	struct rw_relayer_opts o;
-	memset(&o, 0, sizeof(o));
 	D.crash_step = -1;
-	for (int i = 1; i < argc; i++) {
-		int t = tuning(&o, argc, argv, &i, &abi_dir, &level);
-		if (t < 0) {
-			fprintf(stderr, "relayer_driver: bad value for %s\n", argv[i - 1]);
-			return 2;
-		}
-		if (t > 0)
-			continue;
-		if (i + 1 < argc && strcmp(argv[i], "--config") == 0)
-			config = argv[++i];
-		else if (i + 1 < argc && strcmp(argv[i], "--chain") == 0)
-			chain_name = argv[++i];
-		else if (i + 1 < argc && strcmp(argv[i], "--key-file") == 0)
-			key_file = argv[++i];
-		else if (i + 1 < argc && strcmp(argv[i], "--database-url") == 0)
-			database_url = argv[++i];
-		else {
-			usage();
-			return 2;
-		}
-	}
+	for (int i = 1; i < argc; i++)
+		(void)take_basic(argc, argv, &i, &config, &chain_name, &key_file, &database_url);
 	if (!config) {
 		usage();
 		return 2;
 	}
-	rw_relayer_log_level(level);
 	char err[RW_CONFIG_ERRLEN];
 	if (rw_config_load(&D.cfg, config, err, sizeof(err)) < 0) {
 		fprintf(stderr, "relayer_driver: %s\n", err);
@@ -317,6 +333,11 @@ int main(int argc, char **argv)
 		rw_config_free(D.cfg);
 		return 1;
 	}
+	if (parse_tuning(&o, argc, argv, &abi_dir, &level) < 0) {
+		rw_config_free(D.cfg);
+		return 2;
+	}
+	rw_relayer_log_level(level);
 	if (rw_key_init() < 0) {
 		rw_config_free(D.cfg);
 		return 1;
