@@ -605,6 +605,14 @@ void rw_indexer_commit_done(struct ix_range *r, enum ix_commit outcome, const ch
 			       r->from, r->to, msg);
 		rw_indexer_quiesce(ix, IX_AFTER_LOAD, NULL);
 		return;
+	case IX_C_EXISTS:
+		ix->st.db_errors++;
+		rw_indexer_say(ix, RW_INDEXER_WARN,
+			       "blocks %" PRIu64 "-%" PRIu64 " hold rows stored before (%s); "
+			       "committing them again through the staging tables",
+			       r->from, r->to, msg);
+		r->state = IX_R_READY;
+		break;
 	default:
 		ix->st.db_errors++;
 		next_backoff(&ix->db_backoff_ms);

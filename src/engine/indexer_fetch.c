@@ -775,15 +775,32 @@ static int send_headers(struct ix_range *r);
 
 /* Everything of the first answer: window headers, then logs. Returns 0, or
  * a negative code with d->why / d->too_big set. */
+/* Backfill ranges: the header of the range's last block came in the same
+ * batch; a node that lacks it (behind its peers) would answer an empty list
+ * for logs it does not have yet. */
+static int take_last(struct ix_range *r, const struct rw_rpc_result *res, struct ix_hdr *ret,
+		     const char **why)
+{
+	if (json_is_null(res->result)) {
+		*why = "the node does not have the range's last block yet";
+		return RW_EINVAL;
+	}
+	if (rw_indexer_parse_header(ret, res->result) < 0 || ret->number != r->to) {
+		*why = "the range's last header is malformed";
+		return RW_EINVAL;
+	}
+	return 0;
+}
+
 static int take_answer(struct decode *d, const struct rw_rpc_result *res, size_t n)
 {
 	struct ix_range *r = d->r;
 	size_t nq = r->lane->n_q, total = 0;
-	if (r->window) {
-		int rc = take_headers(r, res + nq, n - nq, &d->why);
-		if (rc < 0)
-			return rc;
-	}
+	struct ix_hdr last;
+	int rc = r->window ? take_headers(r, res + nq, n - nq, &d->why)
+			   : take_last(r, &res[n - 1], &last, &d->why);
+	if (rc < 0)
+		return rc;
 	for (size_t i = 0; i < nq; i++) {
 		if (!json_is_array(res[i].result)) {
 			d->why = "eth_getLogs did not answer a list";
@@ -797,15 +814,22 @@ static int take_answer(struct decode *d, const struct rw_rpc_result *res, size_t
 	rw_buf_init(&d->lg.data, RW_RPC_DEFAULT_MAX_RESPONSE);
 	for (size_t i = 0; i < nq; i++) {
 		const json_t *a = res[i].result;
-		for (size_t k = 0; k < json_array_size(a); k++) {
-			int rc = take_log(d, json_array_get(a, k), (int)i);
-			if (rc < 0)
-				return rc;
-		}
+		for (size_t k = 0; rc == 0 && k < json_array_size(a); k++)
+			rc = take_log(d, json_array_get(a, k), (int)i);
+		if (rc < 0)
+			return rc;
 	}
-	int rc = unique_refs(d);
-	if (rc < 0 || !r->window)
+	rc = unique_refs(d);
+	if (rc < 0)
 		return rc;
+	if (!r->window) {
+		if (d->n_refs && d->refs[d->n_refs - 1].number == r->to &&
+		    memcmp(d->refs[d->n_refs - 1].hash, last.hash, 32) != 0) {
+			d->why = "a log's block hash differs from its header's";
+			return RW_EINVAL;
+		}
+		return 0;
+	}
 	for (size_t i = 0; i < d->n_refs; i++) {
 		if (memcmp(d->refs[i].hash, r->hdrs[d->refs[i].number - r->from].hash, 32) != 0) {
 			d->why = "a log's block hash differs from its header's";
@@ -938,14 +962,10 @@ static int send_headers(struct ix_range *r)
 int rw_indexer_fetch(struct ix_range *r)
 {
 	struct ix_lane *lane = r->lane;
-	size_t nh = r->window ? (size_t)(r->to - r->from + 1) : 0;
+	/* window: every header; else the last block's, to know the node has it */
+	size_t nh = r->window ? (size_t)(r->to - r->from + 1) : 1;
 	size_t n = lane->n_q + nh;
 	rw_indexer_range_reset(r);
-	if (n == 0) {
-		r->state = IX_R_READY;
-		r->ready_ms = rw_indexer_now(r->ix);
-		return 0;
-	}
 	if (n > RW_RPC_MAX_BATCH)
 		return RW_ETOOBIG;
 	struct rw_rpc_req *reqs = calloc(n, sizeof(*reqs));
@@ -962,7 +982,8 @@ int rw_indexer_fetch(struct ix_range *r)
 	}
 	for (size_t i = 0; i < nh; i++) {
 		reqs[lane->n_q + i].method = "eth_getBlockByNumber";
-		reqs[lane->n_q + i].params = rw_indexer_block_params(r->from + i, NULL);
+		reqs[lane->n_q + i].params =
+			rw_indexer_block_params(r->window ? r->from + i : r->to, NULL);
 	}
 	int ok = 1;
 	for (size_t i = 0; i < n; i++)

@@ -206,6 +206,7 @@ struct ix_range {
 	size_t bytes;           /* memory counted in ix->mem_held */
 	int discovers;          /* holds a factory row */
 	int staged;             /* commit through staging tables (decided at commit) */
+	int force_staged;       /* a direct COPY met an existing row: stage from now on */
 	uint64_t started_ms;    /* planned */
 	uint64_t ready_ms;      /* rows decoded */
 	uint64_t commit_ms;     /* transaction submitted */
@@ -231,6 +232,7 @@ enum ix_commit {
 	IX_C_OK,     /* committed */
 	IX_C_GUARD,  /* refused by the cursor guard or the header check: reload */
 	IX_C_LOST,   /* connection lost: outcome unknown, reload */
+	IX_C_EXISTS, /* a direct COPY met stored rows: retried at once, staged */
 	IX_C_FAILED, /* another error: retried after a backoff */
 	IX_C_CLOSED  /* the connection was closed (stopping) */
 };

@@ -773,10 +773,18 @@ static void on_commit(struct rw_pg *pg, const struct rw_pg_reply *reply, void *a
 	switch (e->kind) {
 	case RW_PG_ERR_SERVER:
 		if (strcmp(e->sqlstate, "22P02") == 0 &&
-		    (strstr(e->message, IX_GUARD_TAG) || strstr(e->message, IX_HDR_TAG)))
+		    (strstr(e->message, IX_GUARD_TAG) || strstr(e->message, IX_HDR_TAG))) {
 			rw_indexer_commit_done(r, IX_C_GUARD, m);
-		else
-			rw_indexer_commit_done(r, IX_C_FAILED, m);
+			return;
+		}
+		/* Rows thought new were there (never expected): the retry merges
+		 * through the staging tables instead of failing forever. */
+		if (strcmp(e->sqlstate, "23505") == 0 && !r->staged) {
+			r->force_staged = 1;
+			rw_indexer_commit_done(r, IX_C_EXISTS, m);
+			return;
+		}
+		rw_indexer_commit_done(r, IX_C_FAILED, m);
 		return;
 	case RW_PG_ERR_LOST:
 	case RW_PG_ERR_CONNECT: rw_indexer_commit_done(r, IX_C_LOST, m); return;
@@ -885,7 +893,7 @@ int rw_indexer_commit(struct ix_range *r)
 	struct rw_indexer *ix = r->ix;
 	struct ix_lane *lane = r->lane;
 	const struct rw_eventmap *map = ix->p.map;
-	r->staged = (int64_t)r->from <= ix->high_water;
+	r->staged = r->force_staged || (int64_t)r->from <= ix->high_water;
 	struct rw_pg_job *job = rw_pg_job_new(RW_PG_TX);
 	if (!job)
 		return RW_ENOMEM;
