@@ -209,7 +209,7 @@ export class Driver {
       this.log += b.toString();
       if (process.env.RELAYER_TEST_VERBOSE) process.stderr.write(b);
     });
-    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => {
+    this.exited = new Promise((resolve) => child.once('close', (code, signal) => {
       this.child = null;
       resolve({ code, signal });
     }));
