@@ -233,13 +233,21 @@ export async function assertMirror(url, provider, chainId, head, { belowCursors 
   const watched = new Set(sql(url, `SELECT DISTINCT encode(address, 'hex') FROM watched_address WHERE chain_id = ${chainId}`).map((r) => r[0]));
   const entries = mapEntries();
   const expected = new Map(entries.map((e) => [e.table, new Map()]));
+  const undecodable = new Set();
   const blocks = new Map();
   for (const [kind, addr, start, watch] of sources) {
     const to = bound.get(`${kind}:${addr}`);
     if (to < Number(start)) continue;
     const logs = await provider.getLogs({ address: '0x' + addr, fromBlock: Number(start), toBlock: to });
     for (const log of logs) {
-      const parsed = iface(kind).parseLog(log);
+      let parsed, args;
+      try {
+        parsed = iface(kind).parseLog(log);
+        args = parsed && [...parsed.args];
+      } catch {
+        undecodable.add(`${hex(log.blockHash)}:${log.index}`); // the indexer must reject it too
+        continue;
+      }
       if (!parsed) continue;
       const e = entries.find((x) => x.kind === kind && x.event === parsed.name);
       if (!e) continue;
@@ -251,7 +259,7 @@ export async function assertMirror(url, provider, chainId, head, { belowCursors 
       if (skip.has(`${hex(log.blockHash)}:${log.index}`)) continue;
       const row = [hex(log.blockHash), String(log.index), String(log.blockNumber), hex(log.transactionHash),
         String(log.transactionIndex), hex(log.address)];
-      e.cols.forEach((c, i) => row.push(paramText(c.type, parsed.args[i])));
+      e.cols.forEach((c, i) => row.push(paramText(c.type, args[i])));
       expected.get(e.table).set(`${row[0]}:${row[1]}`, row);
       blocks.set(log.blockNumber, hex(log.blockHash));
     }
@@ -285,7 +293,7 @@ export async function assertMirror(url, provider, chainId, head, { belowCursors 
     assert.equal('0x' + stored.get(n).hash, b.hash, `header ${n} is not the chain's`);
     assert.equal(stored.get(n).ts, b.timestamp, `timestamp of ${n}`);
   }
-  return { rows: total, tables: entries.length, blocksWithRows: blocks.size };
+  return { rows: total, tables: entries.length, blocksWithRows: blocks.size, undecodable: undecodable.size };
 }
 
 // ---- chain activity -------------------------------------------------------
@@ -380,7 +388,17 @@ export async function activity(a, rounds, rand) {
       const owner = user();
       const p = pick(a.providers);
       const vnp = a.vnp(p.address, owner);
-      await tx(a, vnp.deploy(owner.address, ref(), `https://machines.example/${Math.floor(rand() * 1e9)}`, 0n, ref()));
+      await tx(a, vnp.deploy(owner.address, ref(), `https://machines.example/${Math.floor(rand() * 1e9)}/ü/日本/🚀`, 0n, ref()));
+    }],
+    [1, async () => {
+      // A location that is not UTF-8: PostgreSQL text cannot hold it, so the
+      // indexer rejects the log (and ethers cannot decode it either).
+      const p = pick(a.providers);
+      const coder = ethers.AbiCoder.defaultAbiCoder();
+      const sel = ethers.id('register(address,string)').slice(0, 10);
+      const data = sel + coder.encode(['address', 'bytes'], [ethers.Wallet.createRandom().address, '0x68c328ff80']).slice(2);
+      const r = await tx(a, a.role.deployer.sendTransaction({ to: p.address, data }));
+      if (r && r.status === 1) a.stats.badText = (a.stats.badText || 0) + 1;
     }],
     [1, async () => {
       const payee = a.role[pick(['payee_usdc', 'payee_token18'])];

@@ -112,7 +112,9 @@ test('backfill, SIGKILL midway, restart: exactly the chain, then live', async ()
   const secs = (Date.now() - t0) / 1000;
   const m = await assertMirror(url, a.provider, CHAIN, head);
   console.log(`# backfill after restart: ${head - mid.minNext + 1} blocks in ${secs.toFixed(1)} s; ` +
-    `mirror ${m.rows} rows in ${m.blocksWithRows} blocks; ${a.stats.ok} txs, ${a.stats.factory} factory providers`);
+    `mirror ${m.rows} rows in ${m.blocksWithRows} blocks; ${a.stats.ok} txs, ${a.stats.factory} factory providers, ` +
+    `${m.undecodable} logs not UTF-8 (rejected)`);
+  if (m.undecodable) assert.match(d.log(), /rejected log: .*ValidatorNodeProvider MachineLocation/);
   assert.ok(m.rows > 200, `too little activity: ${m.rows} rows`);
 
   // Live: more activity (new factory providers included) while it runs.
