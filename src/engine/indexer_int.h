@@ -9,21 +9,28 @@
  * Sources and lanes. Every source (indexer_source + indexer_cursor) has a
  * cursor next_block. Sources with the same cursor form a lane; a lane
  * fetches block ranges for all its sources at once and advances their
- * cursors together. The lane with the highest cursor is the top lane: it
- * follows the head. A lower lane (a factory child found mid-backfill, a
- * source added to the configuration, a token that must re-read history for
- * a new watched address) chases the lane above it, bounded by that lane's
- * committed cursor; when both sit at the same cursor with nothing in flight
- * they merge (the upper lane is held, plans nothing, while the lower one
- * closes the last gap). Live indexing goes on while history is filled in.
+ * cursors together. The highest lane whose cursor is not beyond the head is
+ * the top lane: it follows the head (lanes above it hold sources that start
+ * in the future and wait for it). A lower lane (a factory child found
+ * mid-backfill, a source added to the configuration, a token that must
+ * re-read history for a new watched address) chases the lane above it,
+ * bounded by that lane's committed cursor; when both sit at the same cursor
+ * with nothing in flight they merge. A lane is held (plans nothing) while
+ * the lane below can close the gap within one round of ranges, so that short
+ * gaps close at once; a lane far behind is not waited for: live indexing
+ * goes on while history is filled in.
  *
  * Ranges. A lane plans contiguous ranges [from, to] and fetches up to
  * max_inflight of them in parallel, each an rw_rpc batch: one eth_getLogs per
  * filter (plain sources by address and topic 0; tokens watched only for
  * watched addresses by topic 1 and topic 2 filters, two queries), plus, near
  * the head ("window" ranges: the last reorg_window blocks), every block's
- * header in the same batch. Far from the head a second batch fetches the
- * headers of the blocks that hold logs (views take event times from them).
+ * header in the same batch; far from the head the last block's header (so
+ * that a node behind its peers is not taken for an empty range) and then a
+ * second batch with the headers of the blocks that hold logs (views take
+ * event times from them). The span of backfill ranges adapts: split on a
+ * range-too-large error (following the node's hint) or an oversized answer,
+ * about IX_TARGET_LOGS logs per range, doubling while sparse.
  * Logs are checked (block hash equals the header's, no duplicate log index,
  * topics and data well formed) and decoded at once into binary COPY rows,
  * one buffer per event table; the JSON is dropped. Ranges commit strictly in
@@ -42,8 +49,10 @@
  * written together with its block's header) and go by binary COPY straight
  * into the event tables; rows of a range at or below it (a lower lane, a
  * re-read) go by COPY into a temporary staging table, then INSERT ... ON
- * CONFLICT DO NOTHING. Headers written by lower lanes are checked against
- * the stored ones (a mismatch fails the transaction: a reorg is under way).
+ * CONFLICT DO NOTHING (a direct COPY that meets a stored row, which should
+ * not happen, is retried that way). Headers written through staging are
+ * checked against the stored ones (a mismatch fails the transaction: a
+ * reorg is under way).
  *
  * Factories. The Marketplace's ValidatorNodeProviderCreated row, inserted
  * with its range, makes SQL (a trigger of migration 0002) insert the child
@@ -56,12 +65,20 @@
  *
  * Reorgs. A window range's first parent hash must equal the stored hash of
  * the block below it; the head poll (latest + finalized headers in one
- * batch) compares the head with the stored header of the same height; at
- * start the stored tip is compared with the chain. On a mismatch the
+ * batch) compares the head with the stored header of the same height (and a
+ * head that stays below the stored tip for IX_HEAD_BEHIND_POLLS polls is a
+ * shorter chain); at start the stored tip is compared with the chain. On a
+ * mismatch the
  * indexer drops its in-flight work, waits for the commit in flight, walks
  * the stored headers downwards comparing them with the chain's until one
  * matches (the common ancestor), calls rw_indexer_rewind(chain, ancestor +
- * 1) with the new chain_head in one transaction, reloads and re-indexes.
+ * 1) with the new chain_head in one transaction, reloads and re-indexes. A
+ * reorg deeper than reorg_window is logged as an ERROR; when no stored
+ * header matches, everything from the deepest stored header up is rewound.
+ *
+ * Malformed logs (wrong topic count, dirty words, text that is not UTF-8
+ * or holds NUL) are logged with chain, block, transaction and log index and
+ * skipped; the schema has no table for them.
  *
  * Memory. Each range's rows are bounded by the rpc body ceiling; all
  * fetched, uncommitted rows together by mem_budget (no new range is planned
