@@ -10,6 +10,7 @@
 #include "err.h"
 #include "hex.h"
 #include "indexer_int.h"
+#include "keystore.h"
 
 /* ---- SQL ---------------------------------------------------------------- */
 
@@ -104,13 +105,16 @@ static const char sql_balance[] =
 	"token = EXCLUDED.token, min_deposit = EXCLUDED.min_deposit, "
 	"max_balance = EXCLUDED.max_balance, grace_period = EXCLUDED.grace_period";
 
+/* The indexer's own watched addresses of one reason ($4: 'extra' from the
+ * configuration, 'relayer' for the relayer's account): added, and removed
+ * when no longer configured. */
 static const char sql_watch[] =
 	"INSERT INTO watched_address (chain_id, address, reason, start_block) "
-	"SELECT $1::bigint, decode(a, 'hex'), 'extra', $3::bigint FROM unnest($2::text[]) a "
+	"SELECT $1::bigint, decode(a, 'hex'), $4, $3::bigint FROM unnest($2::text[]) a "
 	"ON CONFLICT DO NOTHING";
 
 static const char sql_unwatch[] =
-	"DELETE FROM watched_address WHERE chain_id = $1::bigint AND reason = 'extra' "
+	"DELETE FROM watched_address WHERE chain_id = $1::bigint AND reason = $3 "
 	"AND source_id IS NULL AND NOT (encode(address, 'hex') = ANY($2::text[]))";
 
 static const char sql_load_sources[] =
@@ -477,18 +481,18 @@ static int upsert_infos(struct rw_pg_job *job, int *rc, const struct rw_indexer 
 	return *rc;
 }
 
-/* The configured extra addresses as a text[] literal of hex. */
-static char *watched_literal(const struct rw_config_chain *ch)
+/* n addresses as a text[] literal of hex. */
+static char *address_literal(const uint8_t (*a)[20], size_t n)
 {
-	char *s = malloc(3 + ch->n_watched * 41);
+	char *s = malloc(3 + n * 41);
 	if (!s)
 		return NULL;
 	size_t o = 0;
 	s[o++] = '{';
-	for (size_t i = 0; i < ch->n_watched; i++) {
+	for (size_t i = 0; i < n; i++) {
 		if (i)
 			s[o++] = ',';
-		hex40(s + o, ch->watched[i]);
+		hex40(s + o, a[i]);
 		o += 40;
 	}
 	s[o++] = '}';
@@ -496,21 +500,60 @@ static char *watched_literal(const struct rw_config_chain *ch)
 	return s;
 }
 
+/* The relayer's account, read from its keystore's "address" (nothing is
+ * decrypted). Returns 1 and fills addr, or 0 (no relayer, or a keystore
+ * that cannot be read: logged, the relayer will say more). */
+static int relayer_address(const struct rw_indexer *ix, uint8_t addr[20])
+{
+	const struct rw_config_relayer *rl = &ix->ch->relayer;
+	if (!rl->enabled || !rl->keystore)
+		return 0;
+	char *json = NULL;
+	size_t len = 0;
+	int r = rw_keystore_read_file(&json, &len, rl->keystore);
+	if (r == 0)
+		r = rw_keystore_address(addr, json, len, NULL);
+	free(json);
+	if (r < 0) {
+		rw_indexer_say(ix, RW_INDEXER_WARN,
+			       "relayer keystore %s: cannot read its address (%s); the relayer's "
+			       "token transfers are not watched",
+			       rl->keystore, rw_strerror(r));
+		return 0;
+	}
+	return 1;
+}
+
+/* Adds the watched addresses of one reason and drops the stale ones. */
+static int upsert_watched(struct rw_pg_job *job, int *rc, const struct rw_indexer *ix,
+			  const uint8_t (*a)[20], size_t n, const char *reason)
+{
+	char start[24];
+	char *list = address_literal(a, n);
+	if (!list)
+		return *rc = RW_ENOMEM;
+	snprintf(start, sizeof(start), "%" PRIu64, ix->ch->start_block.v);
+	const char *v[] = { ix->chain_id, list, start, reason };
+	const char *u[] = { ix->chain_id, list, reason };
+	add(job, rc, sql_watch, 4, v);
+	add(job, rc, sql_unwatch, 3, u);
+	free(list);
+	return *rc;
+}
+
 int rw_indexer_upsert(struct rw_indexer *ix)
 {
 	const struct rw_config_chain *ch = ix->ch;
 	struct rw_pg_job *job = rw_pg_job_new(RW_PG_TX);
-	char *list = watched_literal(ch);
 	struct step_req *s = step_req(ix);
-	if (!job || !list || !s) {
+	if (!job || !s) {
 		rw_pg_job_free(job);
-		free(list);
 		free(s);
 		return RW_ENOMEM;
 	}
 	int rc = 0;
-	char start[24];
-	snprintf(start, sizeof(start), "%" PRIu64, ch->start_block.v);
+	uint8_t relayer[1][20];
+	size_t n_relayer = (size_t)relayer_address(ix, relayer[0]);
 	const char *cv[] = { ix->chain_id, ch->name };
 	add(job, &rc, sql_chain, 2, cv);
 	upsert_tokens(job, &rc, ix);
@@ -521,11 +564,9 @@ int rw_indexer_upsert(struct rw_indexer *ix)
 	upsert_contracts(job, &rc, ix, ch->balances, ch->n_balances, RW_CONFIG_KIND_BALANCE,
 			 "balances");
 	upsert_infos(job, &rc, ix);
-	const char *wv[] = { ix->chain_id, list, start };
-	add(job, &rc, sql_watch, 3, wv);
-	add(job, &rc, sql_unwatch, 2, wv);
-	add(job, &rc, sql_lower, 1, wv);
-	free(list);
+	upsert_watched(job, &rc, ix, (const uint8_t(*)[20])ch->watched, ch->n_watched, "extra");
+	upsert_watched(job, &rc, ix, (const uint8_t(*)[20])relayer, n_relayer, "relayer");
+	add(job, &rc, sql_lower, 1, cv);
 	if (rc == 0)
 		rc = rw_pg_submit(ix->p.pg, job, on_upsert, s);
 	else

@@ -76,6 +76,16 @@ export function createDatabase(name) {
 
 // ---- configuration --------------------------------------------------------
 
+/** A keystore (cheap scrypt) holding privateKey, for a relayer entry. */
+export function makeKeystore(dir, privateKey) {
+  const file = path.join(dir, 'relayer.json');
+  const r = spawnSync(path.join(bin, 'runway'), ['keys', 'import', '--keystore', file, '--key-file', '-',
+    '--scrypt-n', '1024', '--passphrase-env', 'RUNWAY_TEST_RELAYER_PASS'],
+  { input: privateKey + '\n', encoding: 'utf8', env: { ...process.env, RUNWAY_TEST_RELAYER_PASS: 'test only' } });
+  assert.equal(r.status, 0, r.stderr);
+  return file;
+}
+
 /** The devnet's configuration (tools/devnet-config), changed by edit(chain). */
 export function writeConfig(dir, devnetFile, edit) {
   const file = path.join(dir, 'runway.json');

@@ -13,7 +13,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {
   actors, activity, assertMirror, createDatabase, dbProgress, devnetDown, devnetUp, ethers, freePort,
-  metrics, prng, runRunwayd, sleep, sql, startRunwayd, stopRunwayd, tempDir, waitCaughtUp, writeConfig,
+  makeKeystore, metrics, prng, runRunwayd, sleep, sql, startRunwayd, stopRunwayd, tempDir, waitCaughtUp,
+  writeConfig,
 } from './helpers.mjs';
 
 const CHAIN = 31337;
@@ -27,7 +28,10 @@ before(async () => {
   a = actors(dn);
   url = createDatabase('idx_main');
   listen = `127.0.0.1:${await freePort()}`;
+  // user3 is the relayer: its Token18 transfers are watched.
+  const keystore = makeKeystore(state, dn.accounts.user3.private_key);
   const common = (cfg, ch) => {
+    ch.relayer = { keystore, passphrase_env: 'RUNWAY_TEST_RELAYER_PASS' };
     ch.poll_interval_ms = 200;
     ch.max_block_range = 50;
     ch.reorg_window = 16;
@@ -116,6 +120,11 @@ test('backfill, SIGKILL midway, restart: exactly the chain, then live', async ()
     `${m.undecodable} logs not UTF-8 (rejected)`);
   if (m.undecodable) assert.match(d.log(), /rejected log: .*ValidatorNodeProvider MachineLocation/);
   assert.ok(m.rows > 200, `too little activity: ${m.rows} rows`);
+  const relayer = dn.accounts.user3.address.toLowerCase().slice(2);
+  assert.deepEqual(sql(url, `SELECT reason FROM watched_address WHERE encode(address, 'hex') = '${relayer}'`), [['relayer']]);
+  const tt18 = dn.tokens.Token18.address.toLowerCase().slice(2);
+  const n = Number(sql(url, `SELECT count(*) FROM ev_erc20_transfer WHERE encode(address, 'hex') = '${tt18}' AND (encode(from_address, 'hex') = '${relayer}' OR encode(to_address, 'hex') = '${relayer}')`)[0][0]);
+  assert.ok(n > 0, 'no Token18 transfer of the relayer indexed');
 
   // Live: more activity (new factory providers included) while it runs.
   await activity(a, 60, rand);
