@@ -28,6 +28,9 @@ static const char *level_name(enum rw_indexer_level l)
 }
 
 static void vlog(const char *chain, enum rw_indexer_level level, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+
+static void vlog(const char *chain, enum rw_indexer_level level, const char *fmt, va_list ap)
 {
 	if (level < log_min)
 		return;

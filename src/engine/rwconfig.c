@@ -1630,7 +1630,7 @@ int rw_config_check_chain_id(const struct rw_config_chain *ch, const char *endpo
 		strf(err, errlen,
 		     "chains[%zu] (%s): %s answered eth_chainId with %s, not a chain id", ch->index,
 		     ch->name, m ? m : "***", q);
-	else if (id != ch->chain_id) {
+	else if (r == 0 && id != ch->chain_id) {
 		r = RW_EINVAL;
 		if (errlen)
 			strf(err, errlen,

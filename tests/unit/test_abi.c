@@ -909,7 +909,7 @@ static void event_anonymous_and_limits(void **state)
 	/* Dirty topics for each value type. */
 	const char *dirty[4][4] = {
 		{ w(0x100), FF, th[2], th[3] },
-		{ th[0], cat("00", FF + 2, NULL, NULL, NULL, NULL), th[2], th[3] },
+		{ th[0], cat("00", &FF[2], NULL, NULL, NULL, NULL), th[2], th[3] },
 		{ th[0], th[1], "deadbeef01000000000000000000000000000000000000000000000000000000",
 		  th[3] },
 		{ th[0], th[1], th[2], w(2) },
