@@ -11,47 +11,20 @@
 #include "err.h"
 #include "hex.h"
 #include "indexer_int.h"
+#include "log.h"
 
-/* ---- logging ---------------------------------------------------------- */
+/* ---- logging (engine/log.c) ------------------------------------------ */
 
-static enum rw_indexer_level log_min = RW_INDEXER_INFO;
-
-static const char *level_name(enum rw_indexer_level l)
-{
-	switch (l) {
-	case RW_INDEXER_DEBUG: return "DEBUG";
-	case RW_INDEXER_INFO: return "INFO";
-	case RW_INDEXER_WARN: return "WARN";
-	case RW_INDEXER_ERROR: return "ERROR";
-	}
-	return "?";
-}
+_Static_assert((int)RW_INDEXER_DEBUG == (int)RW_LOG_DEBUG &&
+		       (int)RW_INDEXER_ERROR == (int)RW_LOG_ERROR,
+	       "log levels line up with engine/log.h");
 
 static void vlog(const char *chain, enum rw_indexer_level level, const char *fmt, va_list ap)
 	__attribute__((format(printf, 3, 0)));
 
 static void vlog(const char *chain, enum rw_indexer_level level, const char *fmt, va_list ap)
 {
-	if (level < log_min)
-		return;
-	struct timespec ts;
-	struct tm tm;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	char line[2048];
-	int n = snprintf(line, sizeof(line), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s ",
-			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-			 tm.tm_sec, ts.tv_nsec / 1000000, level_name(level));
-	if (chain && n >= 0 && (size_t)n < sizeof(line))
-		n += snprintf(line + n, sizeof(line) - (size_t)n, "[%s] ", chain);
-	if (n >= 0 && (size_t)n < sizeof(line))
-		n += vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
-	size_t len = n < 0 ? 0 : (size_t)n >= sizeof(line) - 1 ? sizeof(line) - 2 : (size_t)n;
-	for (size_t i = 0; i < len; i++)
-		if (line[i] == '\n' || line[i] == '\r')
-			line[i] = ' ';
-	line[len++] = '\n';
-	(void)fwrite(line, 1, len, stderr);
+	rw_logv(chain, (enum rw_log_level)level, fmt, ap);
 }
 
 void rw_indexer_log(const char *chain, enum rw_indexer_level level, const char *fmt, ...)
@@ -64,7 +37,7 @@ void rw_indexer_log(const char *chain, enum rw_indexer_level level, const char *
 
 void rw_indexer_log_level(enum rw_indexer_level level)
 {
-	log_min = level;
+	rw_log_set_level((enum rw_log_level)level);
 }
 
 void rw_indexer_say(const struct rw_indexer *ix, enum rw_indexer_level level, const char *fmt, ...)
