@@ -51,14 +51,16 @@ static int call(struct rw_rpcsync *s, const uint8_t to[20], const char *sig,
 	return 0;
 }
 
-int rw_chainread_u256(struct rw_rpcsync *s, const uint8_t to[20], const char *sig,
-		      const rw_u256 *arg_u256, const uint8_t *arg_addr, rw_u256 *ret,
-		      struct rw_rpcsync_err *err)
+/* Calls sig and decodes its one-word result with decode into ret. */
+static int read_word(struct rw_rpcsync *s, const uint8_t to[20], const char *sig,
+		     const rw_u256 *arg_u256, const uint8_t *arg_addr,
+		     int (*decode)(void *ret, const uint8_t *data, size_t len), void *ret,
+		     struct rw_rpcsync_err *err)
 {
 	struct rw_buf out;
 	if (call(s, to, sig, arg_u256, arg_addr, &out, err) < 0)
 		return -1;
-	int r = rw_abi_decode_uint256(ret, out.p, out.len);
+	int r = decode(ret, out.p, out.len);
 	rw_buf_free(&out);
 	if (r < 0) {
 		snprintf(err->msg, sizeof(err->msg), "%s returned malformed data (%s)", sig,
@@ -69,21 +71,27 @@ int rw_chainread_u256(struct rw_rpcsync *s, const uint8_t to[20], const char *si
 	return 0;
 }
 
+static int decode_u256(void *ret, const uint8_t *data, size_t len)
+{
+	return rw_abi_decode_uint256(ret, data, len);
+}
+
+static int decode_address(void *ret, const uint8_t *data, size_t len)
+{
+	return rw_abi_decode_address(ret, data, len);
+}
+
+int rw_chainread_u256(struct rw_rpcsync *s, const uint8_t to[20], const char *sig,
+		      const rw_u256 *arg_u256, const uint8_t *arg_addr, rw_u256 *ret,
+		      struct rw_rpcsync_err *err)
+{
+	return read_word(s, to, sig, arg_u256, arg_addr, decode_u256, ret, err);
+}
+
 int rw_chainread_address(struct rw_rpcsync *s, const uint8_t to[20], const char *sig,
 			 uint8_t ret[20], struct rw_rpcsync_err *err)
 {
-	struct rw_buf out;
-	if (call(s, to, sig, NULL, NULL, &out, err) < 0)
-		return -1;
-	int r = rw_abi_decode_address(ret, out.p, out.len);
-	rw_buf_free(&out);
-	if (r < 0) {
-		snprintf(err->msg, sizeof(err->msg), "%s returned malformed data (%s)", sig,
-			 rw_strerror(r));
-		err->cls = RW_RPC_BAD_RESPONSE;
-		return -1;
-	}
-	return 0;
+	return read_word(s, to, sig, NULL, NULL, decode_address, ret, err);
 }
 
 /* symbol() as an ABI string; "" when the token has none or it does not
