@@ -5,6 +5,7 @@
  * Sections: messages; names (identifiers, reserved words, snake_case);
  * ABI files; one entry (event, columns); the map; lookup; schema check. */
 #include "eventmap.h"
+#include "rwconfig.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -42,16 +43,8 @@ struct abi_file {
 	const json_t *abi; /* its "abi" array */
 };
 
-/* snprintf for messages and paths: truncation is accepted (the text is
- * for people) and the buffer always ends with a NUL. */
-static void strf(char *out, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void strf(char *out, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(out, n, fmt, ap);
-	va_end(ap);
-}
+#define strf  rw_config_strf
+#define quote rw_config_quote
 
 /* ---- messages --------------------------------------------------------- */
 
@@ -96,45 +89,10 @@ static int fail_nomem(struct ld *l)
 	return failf(l, RW_ENOMEM, "", "out of memory");
 }
 
-/* Writes s double-quoted into out, control bytes escaped, long text cut. */
-static void quote(char *out, size_t n, const char *s)
-{
-	size_t k = 0, limit = n - 6;
-	out[k++] = '"';
-	for (; *s && k < limit; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\') {
-			out[k++] = '\\';
-			out[k++] = (char)c;
-		} else if (c < 0x20 || c == 0x7f) {
-			if (k + 4 >= limit)
-				break;
-			k += (size_t)snprintf(out + k, n - k, "\\x%02x", c);
-		} else {
-			out[k++] = (char)c;
-		}
-	}
-	if (*s) {
-		memcpy(out + k, "...", 3);
-		k += 3;
-	}
-	out[k++] = '"';
-	out[k] = '\0';
-}
-
+/* A value in a message (strings quoted and escaped). */
 static void describe(char *out, size_t n, const json_t *v)
 {
-	if (json_is_string(v))
-		quote(out, n, json_string_value(v));
-	else if (json_is_object(v))
-		strf(out, n, "an object");
-	else if (json_is_array(v))
-		strf(out, n, "an array");
-	else {
-		char *d = json_dumps(v, JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
-		strf(out, n, "%s", d ? d : "a JSON value");
-		free(d);
-	}
+	rw_config_describe(out, n, v, 0);
 }
 
 /* ---- names ------------------------------------------------------------ */

@@ -52,14 +52,17 @@ struct ld {
 
 /* snprintf for messages and paths: truncation is accepted (the text is
  * for people) and the buffer always ends with a NUL. */
-static void strf(char *out, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void strf(char *out, size_t n, const char *fmt, ...)
+void rw_config_strf(char *out, size_t n, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(out, n, fmt, ap);
 	va_end(ap);
 }
+
+#define strf     rw_config_strf
+#define quote    rw_config_quote
+#define describe rw_config_describe
 
 /* ---- error messages --------------------------------------------------- */
 
@@ -113,7 +116,7 @@ static int fail_nomem(struct ld *l)
 
 /* Writes s as a double-quoted string into out (n > 8), escaping quotes,
  * backslashes and control bytes, cutting it with "..." when long. */
-static void quote(char *out, size_t n, const char *s)
+void rw_config_quote(char *out, size_t n, const char *s)
 {
 	size_t k = 0, limit = n - 6;
 	out[k++] = '"';
@@ -139,7 +142,7 @@ static void quote(char *out, size_t n, const char *s)
 }
 
 /* Describes a JSON value for "got ..." (secret strings masked). */
-static void describe(char *out, size_t n, const json_t *v, int secret)
+void rw_config_describe(char *out, size_t n, const json_t *v, int secret)
 {
 	switch (json_typeof(v)) {
 	case JSON_OBJECT: strf(out, n, "an object"); return;

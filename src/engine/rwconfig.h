@@ -28,6 +28,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 /* The ABI file (abi/<kind>.json) of each contract list. */
 #define RW_CONFIG_KIND_TOKEN       "TestToken"
 #define RW_CONFIG_KIND_PROVIDER    "ValidatorNodeProvider"
@@ -192,5 +194,20 @@ int rw_config_check_chain_id(const struct rw_config_chain *ch, const char *endpo
 
 /* Returns "default", "file" or "env" for a source (never NULL). */
 const char *rw_config_src_name(enum rw_config_src src);
+
+/* ---- message helpers, shared with eventmap.c ---- */
+
+/* snprintf for messages and paths: truncation is accepted (the text is
+ * for people) and the buffer always ends with a NUL. */
+void rw_config_strf(char *out, size_t n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Writes s double-quoted into out (n > 8), escaping quotes, backslashes
+ * and control bytes, cutting it with "..." when long. */
+void rw_config_quote(char *out, size_t n, const char *s);
+
+/* Describes a JSON value for a message ("an object", "true", "12", a
+ * quoted string; with secret, the string masked by rw_config_mask). */
+void rw_config_describe(char *out, size_t n, const json_t *v, int secret);
 
 #endif
