@@ -20,6 +20,7 @@ static const char usage[] =
 	"  db migrate|status         apply or list the database schema migrations\n"
 	"  cost                      the exact cost of a runway extension\n"
 	"  topup quote|create|cancel|list  top-up sessions on a Balance contract\n"
+	"  check                     reconcile the mirror against the chain (eth_call)\n"
 	"\n"
 	"Global options (before or after the command):\n"
 	"  --config FILE         configuration file\n"
@@ -43,6 +44,8 @@ static const struct command commands[] = {
 	{ "cost", rw_cmd_cost },
 	/* top-up sessions (cmd_topup.c) */
 	{ "topup", rw_cmd_topup },
+	/* mirror against chain (cmd_check.c) */
+	{ "check", rw_cmd_check },
 };
 
 /* Removes the global options from argv (wherever they are) into cli.
