@@ -76,12 +76,17 @@ export function createDatabase(name) {
 
 // ---- configuration --------------------------------------------------------
 
+/** The passphrase of the test relayer keystore (passphrase_env in the
+ * configuration names RELAYER_PASS_ENV); runwayd loads the key at start. */
+export const RELAYER_PASS_ENV = 'RUNWAY_TEST_RELAYER_PASS';
+const relayerPass = { [RELAYER_PASS_ENV]: 'test only' };
+
 /** A keystore (cheap scrypt) holding privateKey, for a relayer entry. */
 export function makeKeystore(dir, privateKey) {
   const file = path.join(dir, 'relayer.json');
   const r = spawnSync(path.join(bin, 'runway'), ['keys', 'import', '--keystore', file, '--key-file', '-',
     '--scrypt-n', '1024', '--passphrase-env', 'RUNWAY_TEST_RELAYER_PASS'],
-  { input: privateKey + '\n', encoding: 'utf8', env: { ...process.env, RUNWAY_TEST_RELAYER_PASS: 'test only' } });
+  { input: privateKey + '\n', encoding: 'utf8', env: { ...process.env, ...relayerPass } });
   assert.equal(r.status, 0, r.stderr);
   return file;
 }
@@ -108,7 +113,7 @@ export function startRunwayd(config, url, logFile, args = []) {
   const argv = [...wrap.slice(1), path.join(bin, 'runwayd'), '--config', config, '--database-url', url, '--migrations', migrations(), ...args];
   const child = spawn(wrap.length ? wrap[0] : argv.shift(), argv, {
     stdio: ['ignore', fd, fd],
-    env: { ...process.env, ASAN_OPTIONS: 'detect_leaks=1:abort_on_error=1', UBSAN_OPTIONS: 'print_stacktrace=1:halt_on_error=1' },
+    env: { ...process.env, ...relayerPass, ASAN_OPTIONS: 'detect_leaks=1:abort_on_error=1', UBSAN_OPTIONS: 'print_stacktrace=1:halt_on_error=1' },
   });
   fs.closeSync(fd);
   const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
@@ -118,7 +123,7 @@ export function startRunwayd(config, url, logFile, args = []) {
 /** Runs runwayd to its end (--check); returns { code, out }. */
 export function runRunwayd(config, url, args = []) {
   const r = spawnSync(path.join(bin, 'runwayd'), ['--config', config, '--database-url', url, '--migrations', migrations(), ...args],
-    { encoding: 'utf8', timeout: 60000 });
+    { encoding: 'utf8', timeout: 60000, env: { ...process.env, ...relayerPass } });
   return { code: r.status, out: r.stdout + r.stderr };
 }
 
