@@ -77,7 +77,8 @@ export function createDatabase(name) {
 // ---- configuration --------------------------------------------------------
 
 /** The passphrase of the test relayer keystore (passphrase_env in the
- * configuration names RELAYER_PASS_ENV); runwayd loads the key at start. */
+ * configuration names RELAYER_PASS_ENV), in runwayd's environment for when
+ * it loads the relayer key. */
 export const RELAYER_PASS_ENV = 'RUNWAY_TEST_RELAYER_PASS';
 const relayerPass = { [RELAYER_PASS_ENV]: 'test only' };
 
