@@ -13,7 +13,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { anvilBinary, repoRoot, TEST_MNEMONIC, CHAIN_ID, rpc } from '../../tools/lib/anvil.mjs';
+import { repoRoot, CHAIN_ID, rpc, startAnvil as startAnvilProcess } from '../../tools/lib/anvil.mjs';
 import { ethers, connect, testWallets } from '../../tools/lib/chain.mjs';
 import { deployContract, loadArtifact, waitReceipt } from '../../tools/lib/deploy.mjs';
 
@@ -39,40 +39,10 @@ export async function waitFor(fn, { timeoutMs = 30000, intervalMs = 100, what = 
   }
 }
 
-/** Starts anvil on a free port with the test mnemonic and extra flags. */
+/** Starts anvil (tools/lib/anvil.mjs) with 20 accounts and extra flags; { url, stop() }. */
 export async function startAnvil(extra = []) {
-  const args = ['--host', '127.0.0.1', '--port', '0', '--chain-id', String(CHAIN_ID),
-    '--mnemonic', TEST_MNEMONIC, '--accounts', '20', '--balance', '10000', ...extra];
-  const child = spawn(anvilBinary(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  const port = await new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`anvil did not start:\n${out}`)), 20000);
-    const onData = (b) => {
-      if (out.length < 65536) out += b.toString();
-      const m = /Listening on [0-9.]+:(\d+)/.exec(out);
-      if (m) {
-        clearTimeout(t);
-        resolve(Number(m[1]));
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`anvil exited (${code}):\n${out}`)));
-  });
-  const url = `http://127.0.0.1:${port}`;
-  const onExit = () => child.kill('SIGKILL');
-  process.once('exit', onExit);
-  return {
-    url,
-    async stop() {
-      process.off('exit', onExit);
-      if (child.exitCode !== null) return;
-      await new Promise((r) => {
-        child.once('exit', r);
-        child.kill('SIGTERM');
-      });
-    },
-  };
+  const a = await startAnvilProcess({ accounts: 20, extra });
+  return { url: a.rpcUrl, stop: a.stop };
 }
 
 /** Runs SQL with psql; returns its standard output (-At). */

@@ -39,14 +39,19 @@ export function isPortFree(port) {
   });
 }
 
-function anvilArgs(port, extra = []) {
+// --max-persisted-states 0: anvil otherwise moves old block states to
+// ~/.foundry/anvil/tmp and removes them only on a clean exit; a killed anvil
+// (and tests kill them) leaves gigabytes behind. Nothing here reads state
+// older than the in-memory window.
+function anvilArgs(port, { accounts = 10, extra = [] } = {}) {
   return [
     '--host', HOST,
     '--port', String(port),
     '--chain-id', String(CHAIN_ID),
     '--mnemonic', TEST_MNEMONIC,
-    '--accounts', '10',
+    '--accounts', String(accounts),
     '--balance', '10000',
+    '--max-persisted-states', '0',
     ...extra,
   ];
 }
@@ -83,12 +88,13 @@ async function waitForRpc(url, isAlive, timeoutMs) {
 
 /**
  * Starts an anvil owned by this process (for tests). Port 0 (default) lets
- * anvil pick a free port itself, so parallel test files never collide.
+ * anvil pick a free port itself, so parallel test files never collide;
+ * `accounts` test accounts are funded; `extra` flags go last.
  * Returns { pid, port, rpcUrl, stop() }.
  */
-export async function startAnvil({ port = 0, timeoutMs = 20000 } = {}) {
+export async function startAnvil({ port = 0, timeoutMs = 20000, accounts = 10, extra = [] } = {}) {
   const bin = anvilBinary();
-  const child = spawn(bin, anvilArgs(port), { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(bin, anvilArgs(port, { accounts, extra }), { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let exited = false;
   child.on('exit', () => {
