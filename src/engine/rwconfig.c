@@ -1117,10 +1117,97 @@ static int env_name_ok(const char *s)
 	return 1;
 }
 
+/* An optional wei amount member: a JSON integer, or a string of decimal
+ * digits for amounts beyond 2^63, at least min (0 or 1). */
+static int opt_wei(struct ld *l, const char *parent, const json_t *obj, const char *key,
+		   unsigned min, struct rw_config_wei *out)
+{
+	const json_t *v = json_object_get(obj, key);
+	memset(out, 0, sizeof(*out));
+	if (!v)
+		return 0;
+	char path[PATH_LEN];
+	join(path, parent, key);
+	int ok = 0;
+	if (json_is_integer(v) && json_integer_value(v) >= 0) {
+		out->v = rw_u256_from_u64((uint64_t)json_integer_value(v));
+		ok = 1;
+	} else if (json_is_string(v)) {
+		const char *t = json_string_value(v);
+		size_t n = json_string_length(v);
+		ok = n > 0 && n <= 78 && strspn(t, "0123456789") == n &&
+		     rw_u256_parse_dec(&out->v, t, n) == 0;
+	}
+	if (ok && !(min && rw_u256_is_zero(&out->v))) {
+		out->src = RW_CONFIG_FILE;
+		return 0;
+	}
+	char got[GOT_LEN];
+	describe(got, sizeof(got), v, 0);
+	memset(out, 0, sizeof(*out));
+	return failf(l, path,
+		     "expected an amount in wei from %u to 2^256-1 (an integer, or a string "
+		     "of decimal digits), got %s",
+		     min, got);
+}
+
+/* An optional boolean member, as 1 or 0. */
+static int opt_bool(struct ld *l, const char *parent, const json_t *obj, const char *key,
+		    struct rw_config_uint *out)
+{
+	const json_t *v = json_object_get(obj, key);
+	out->v = 0;
+	out->src = RW_CONFIG_DEFAULT;
+	if (!v)
+		return 0;
+	if (json_is_boolean(v)) {
+		out->v = json_is_true(v) ? 1 : 0;
+		out->src = RW_CONFIG_FILE;
+		return 0;
+	}
+	char path[PATH_LEN], got[GOT_LEN];
+	join(path, parent, key);
+	describe(got, sizeof(got), v, 0);
+	return failf(l, path, "expected true or false, got %s", got);
+}
+
+/* The relayer's tuning keys of the object at path (see rwconfig.h). */
+static int parse_relayer_tuning(struct ld *l, const char *path, const json_t *v,
+				struct rw_config_relayer *rl)
+{
+	const uint64_t day_ms = 86400000;
+	int r = opt_wei(l, path, v, "fee_cap", 1, &rl->fee_cap);
+	if (r == 0)
+		r = opt_wei(l, path, v, "min_tip", 0, &rl->min_tip);
+	if (r == 0)
+		r = opt_uint(l, path, v, "max_inflight", 1, 1024, 0, &rl->max_inflight);
+	if (r == 0)
+		r = opt_uint(l, path, v, "stuck_blocks", 1, 100000, 0, &rl->stuck_blocks);
+	if (r == 0)
+		r = opt_uint(l, path, v, "stuck_ms", 1000, day_ms, 0, &rl->stuck_ms);
+	if (r == 0)
+		r = opt_uint(l, path, v, "rebroadcast_ms", 1000, day_ms, 0, &rl->rebroadcast_ms);
+	if (r == 0)
+		r = opt_uint(l, path, v, "gap_grace_ms", 1000, day_ms, 0, &rl->gap_grace_ms);
+	if (r == 0)
+		r = opt_wei(l, path, v, "warn_balance", 0, &rl->warn_balance);
+	if (r == 0)
+		r = opt_uint(l, path, v, "warn_days", 1, 3650, 0, &rl->warn_days);
+	if (r == 0)
+		r = opt_bool(l, path, v, "legacy", &rl->legacy);
+	return r;
+}
+
 static int parse_relayer(struct ld *l, const char *cpath, const json_t *chain, const char *dir,
 			 struct rw_config_relayer *rl)
 {
-	static const char *const keys[] = { "keystore", "passphrase_file", "passphrase_env", NULL };
+	static const char *const keys[] = { "keystore",       "passphrase_file",
+					    "passphrase_env", "fee_cap",
+					    "min_tip",        "max_inflight",
+					    "stuck_blocks",   "stuck_ms",
+					    "rebroadcast_ms", "gap_grace_ms",
+					    "warn_balance",   "warn_days",
+					    "legacy",         NULL };
 	char path[PATH_LEN], p[PATH_LEN];
 	const json_t *v = json_object_get(chain, "relayer");
 	const char *s;
@@ -1176,6 +1263,8 @@ static int parse_relayer(struct ld *l, const char *cpath, const json_t *chain, c
 		if (r == 0)
 			r = dup_into(l, &rl->passphrase_env, s);
 	}
+	if (r == 0)
+		r = parse_relayer_tuning(l, path, v, rl);
 	return r;
 }
 
@@ -1742,6 +1831,44 @@ static void dump_tokens(FILE *f, const char *cpath, const struct rw_config_chain
 	}
 }
 
+/* The relayer's tuning keys that the file sets (the others are the
+ * relayer's defaults, relayer.h). */
+static void dump_relayer_tuning(FILE *f, const char *cpath, const struct rw_config_relayer *rl)
+{
+	const struct {
+		const char *key;
+		const struct rw_config_wei *w;
+	} weis[] = { { "fee_cap", &rl->fee_cap },
+		     { "min_tip", &rl->min_tip },
+		     { "warn_balance", &rl->warn_balance } };
+	const struct {
+		const char *key;
+		const struct rw_config_uint *u;
+	} uints[] = {
+		{ "max_inflight", &rl->max_inflight }, { "stuck_blocks", &rl->stuck_blocks },
+		{ "stuck_ms", &rl->stuck_ms },         { "rebroadcast_ms", &rl->rebroadcast_ms },
+		{ "gap_grace_ms", &rl->gap_grace_ms }, { "warn_days", &rl->warn_days }
+	};
+	char k[PATH_LEN], dec[RW_U256_DEC_MAX];
+	for (size_t i = 0; i < sizeof(weis) / sizeof(weis[0]); i++)
+		if (weis[i].w->src != RW_CONFIG_DEFAULT) {
+			strf(k, sizeof(k), "%s.relayer.%s", cpath, weis[i].key);
+			rw_u256_format_dec(dec, &weis[i].w->v);
+			fprintf(f, "%s = \"%s\"  # %s\n", k, dec,
+				rw_config_src_name(weis[i].w->src));
+		}
+	for (size_t i = 0; i < sizeof(uints) / sizeof(uints[0]); i++)
+		if (uints[i].u->src != RW_CONFIG_DEFAULT) {
+			strf(k, sizeof(k), "%s.relayer.%s", cpath, uints[i].key);
+			dump_uint(f, k, uints[i].u, "");
+		}
+	if (rl->legacy.src != RW_CONFIG_DEFAULT) {
+		strf(k, sizeof(k), "%s.relayer.legacy", cpath);
+		fprintf(f, "%s = %s  # %s\n", k, rl->legacy.v ? "true" : "false",
+			rw_config_src_name(rl->legacy.src));
+	}
+}
+
 static void dump_relayer(FILE *f, const char *cpath, const struct rw_config_relayer *rl)
 {
 	char k[PATH_LEN];
@@ -1757,6 +1884,7 @@ static void dump_relayer(FILE *f, const char *cpath, const struct rw_config_rela
 	strf(k, sizeof(k), "%s.relayer.passphrase_env", cpath);
 	if (rl->passphrase_env)
 		dump_str(f, k, rl->passphrase_env, RW_CONFIG_FILE, 0, "");
+	dump_relayer_tuning(f, cpath, rl);
 }
 
 static void dump_chain(FILE *f, const struct rw_config_chain *ch)

@@ -30,6 +30,8 @@
 
 #include <jansson.h>
 
+#include "u256.h"
+
 /* The ABI file (abi/<kind>.json) of each contract list. */
 #define RW_CONFIG_KIND_TOKEN       "TestToken"
 #define RW_CONFIG_KIND_PROVIDER    "ValidatorNodeProvider"
@@ -96,15 +98,35 @@ struct rw_config_contract {
 	struct rw_config_uint start_block; /* default: the chain's start_block */
 };
 
+/* A wei amount (uint256) and its origin; v is zero when not given. */
+struct rw_config_wei {
+	rw_u256 v;
+	enum rw_config_src src;
+};
+
 /* The relayer's key, checked for shape only. enabled is 0 when keystore is
  * absent or "" (no relayer on this chain yet); when enabled, exactly one of
  * passphrase_file and passphrase_env is set. Paths are resolved against the
- * configuration file's directory. */
+ * configuration file's directory.
+ *
+ * Tuning (the fields of struct rw_relayer_opts, relayer.h): a setting whose
+ * src is RW_CONFIG_DEFAULT was not given (its v is 0) and the relayer's own
+ * default applies (rw_relayer_opts_default). */
 struct rw_config_relayer {
 	int enabled;
-	char *keystore;        /* NULL when not enabled */
-	char *passphrase_file; /* NULL when not given */
-	char *passphrase_env;  /* an environment variable name, NULL when not given */
+	char *keystore;                     /* NULL when not enabled */
+	char *passphrase_file;              /* NULL when not given */
+	char *passphrase_env;               /* an environment variable name, NULL when not given */
+	struct rw_config_wei fee_cap;       /* wei, >= 1 */
+	struct rw_config_wei min_tip;       /* wei */
+	struct rw_config_uint max_inflight; /* 1..1024 */
+	struct rw_config_uint stuck_blocks; /* 1..100000 */
+	struct rw_config_uint stuck_ms;     /* 1000..86400000 */
+	struct rw_config_uint rebroadcast_ms; /* 1000..86400000 */
+	struct rw_config_uint gap_grace_ms;   /* 1000..86400000 */
+	struct rw_config_wei warn_balance;    /* wei; 0: warn by days only */
+	struct rw_config_uint warn_days;      /* 1..3650 */
+	struct rw_config_uint legacy;         /* JSON true or false, as 1 or 0 */
 };
 
 struct rw_config_chain {

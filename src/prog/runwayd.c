@@ -2,11 +2,16 @@
  * database schema it does not know (rw_migrate_check) and event tables that
  * do not match the event map, checks every chain's id against its node, then
  * runs one indexer per chain on one libuv loop until SIGINT or SIGTERM, and
- * serves Prometheus metrics when the configuration asks for them.
+ * serves Prometheus metrics when the configuration asks for them. A chain
+ * with a relayer configured (chains[].relayer.keystore) also runs the
+ * relayer engine on the same rpc and pg clients: its key is loaded before
+ * the loop starts (a wrong passphrase or an unreadable keystore is a
+ * start-up error naming the chain and the file), and it starts once the
+ * chain id is confirmed.
  *
  * Shutdown: the first signal stops every indexer (a commit in flight is
- * awaited: it commits whole or not at all), then closes the rpc and pg
- * clients, the metrics server and the signal handles; the loop then has
+ * awaited: it commits whole or not at all) and every relayer, then closes
+ * the rpc and pg clients, the metrics server and the signal handles; the loop then has
  * nothing left and uv_loop_close returns 0. A second signal closes the
  * database connections at once (a transaction in flight is rolled back by
  * the server). */
@@ -22,9 +27,12 @@
 #include "config.h"
 #include "err.h"
 #include "eventmap.h"
+#include "hex.h"
 #include "indexer.h"
+#include "key.h"
 #include "migrate.h"
 #include "pg.h"
+#include "relayer.h"
 #include "rpc.h"
 #include "rwconfig.h"
 
@@ -57,15 +65,18 @@ static const char usage[] =
 
 struct svc;
 
-/* One chain: its clients and its indexer. */
+/* One chain: its clients, its indexer and its relayer (NULL when the chain
+ * has none configured). */
 struct chain {
 	struct svc *svc;
 	const struct rw_config_chain *cc;
 	struct rw_rpc *rpc;
 	struct rw_pg *pg;
 	struct rw_indexer *ix;
+	struct rw_relayer *rl;
 	uv_timer_t retry;
 	int id_ok;
+	int stops; /* engines still stopping, plus one while stops are asked */
 	int closing;
 	int pg_closing;
 	int open; /* things of this chain still to close: rpc, pg, timer */
@@ -88,6 +99,7 @@ struct svc {
 	uv_loop_t loop;
 	struct rw_config *cfg;
 	struct rw_eventmap *map;
+	struct rw_relayer_errors *errors; /* custom errors of abi_dir, or NULL */
 	const char *conninfo;
 	int check_only;
 	struct chain *chains;
@@ -218,6 +230,7 @@ static void chain_closed_one(struct chain *c)
 {
 	if (--c->open > 0)
 		return;
+	c->rl = rw_relayer_free(c->rl);
 	c->ix = rw_indexer_free(c->ix);
 	struct svc *s = c->svc;
 	if (--s->chains_open == 0)
@@ -255,9 +268,24 @@ static void chain_close(struct chain *c)
 	}
 }
 
-static void on_ix_stopped(void *arg)
+/* One engine of c stopped: when none is left, the clients close. */
+static void on_engine_stopped(void *arg)
 {
-	chain_close(arg);
+	struct chain *c = arg;
+	if (--c->stops == 0)
+		chain_close(c);
+}
+
+/* Stops c's indexer and relayer, then closes its clients (the relayer
+ * must be stopped before the rpc and pg clients it borrows close). */
+static void chain_stop(struct chain *c)
+{
+	c->stops = 1;
+	if (c->ix && rw_indexer_stop(c->ix, on_engine_stopped, c) == 0)
+		c->stops++;
+	if (c->rl && rw_relayer_stop(c->rl, on_engine_stopped, c) == 0)
+		c->stops++;
+	on_engine_stopped(c);
 }
 
 static void shutdown_svc(struct svc *s, int code)
@@ -267,12 +295,8 @@ static void shutdown_svc(struct svc *s, int code)
 	if (s->stopping)
 		return;
 	s->stopping = 1;
-	for (size_t i = 0; i < s->n_chains; i++) {
-		struct chain *c = &s->chains[i];
-		if (c->ix && rw_indexer_stop(c->ix, on_ix_stopped, c) == 0)
-			continue;
-		chain_close(c);
-	}
+	for (size_t i = 0; i < s->n_chains; i++)
+		chain_stop(&s->chains[i]);
 }
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -341,8 +365,13 @@ static int start_indexer(struct chain *c)
 	int r = rw_indexer_new(&c->ix, &c->svc->loop, &p);
 	if (r == 0)
 		r = rw_indexer_start(c->ix);
-	if (r < 0)
+	if (r < 0) {
 		rw_indexer_log(c->cc->name, RW_INDEXER_ERROR, "cannot start the indexer: %s",
+			       rw_strerror(r));
+		return r;
+	}
+	if (c->rl && (r = rw_relayer_start(c->rl)) < 0)
+		rw_relayer_log(c->cc->name, RW_RELAYER_ERROR, "cannot start the relayer: %s",
 			       rw_strerror(r));
 	return r;
 }
@@ -429,6 +458,74 @@ static int open_rpc(struct chain *c)
 	return r < 0 ? r : 0;
 }
 
+/* The relayer's tuning: its defaults for the chain, then every key the
+ * configuration sets (chains[].relayer, deploy/README.md). */
+static void relayer_opts(struct rw_relayer_opts *o, const struct rw_config_chain *cc)
+{
+	const struct rw_config_relayer *rc = &cc->relayer;
+	rw_relayer_opts_default(o, cc);
+	if (rc->fee_cap.src != RW_CONFIG_DEFAULT)
+		o->fee_cap = rc->fee_cap.v;
+	if (rc->min_tip.src != RW_CONFIG_DEFAULT)
+		o->min_tip = rc->min_tip.v;
+	if (rc->warn_balance.src != RW_CONFIG_DEFAULT)
+		o->warn_balance = rc->warn_balance.v;
+	if (rc->max_inflight.src != RW_CONFIG_DEFAULT)
+		o->max_inflight = (unsigned)rc->max_inflight.v;
+	if (rc->stuck_blocks.src != RW_CONFIG_DEFAULT)
+		o->stuck_blocks = rc->stuck_blocks.v;
+	if (rc->stuck_ms.src != RW_CONFIG_DEFAULT)
+		o->stuck_ms = rc->stuck_ms.v;
+	if (rc->rebroadcast_ms.src != RW_CONFIG_DEFAULT)
+		o->rebroadcast_ms = rc->rebroadcast_ms.v;
+	if (rc->gap_grace_ms.src != RW_CONFIG_DEFAULT)
+		o->gap_grace_ms = rc->gap_grace_ms.v;
+	if (rc->warn_days.src != RW_CONFIG_DEFAULT)
+		o->warn_days = (unsigned)rc->warn_days.v;
+	if (rc->legacy.src != RW_CONFIG_DEFAULT)
+		o->legacy = (int)rc->legacy.v;
+}
+
+/* Creates c's relayer when its chain has one configured: loads the key
+ * (blocking: the key derivation), then rw_relayer_new on c's clients.
+ * Returns 0 (also without a relayer) or -1 after logging why. */
+static int open_relayer(struct chain *c)
+{
+	const struct rw_config_chain *cc = c->cc;
+	if (!cc->relayer.enabled)
+		return 0;
+	uint8_t sk[32];
+	char err[RW_CONFIG_ERRLEN];
+	int r = rw_relayer_key_load(sk, &cc->relayer, err, sizeof(err));
+	if (r < 0) {
+		rw_relayer_log(cc->name, RW_RELAYER_ERROR,
+			       "chain %s: cannot load the relayer key: %s", cc->name, err);
+		return -1;
+	}
+	struct rw_relayer_params p = {
+		.chain = cc,
+		.rpc = c->rpc,
+		.pg = c->pg,
+		.errors = c->svc->errors,
+	};
+	relayer_opts(&p.opts, cc);
+	r = rw_relayer_new(&c->rl, &c->svc->loop, &p, sk);
+	rw_wipe(sk, sizeof(sk));
+	if (r < 0) {
+		c->rl = NULL;
+		rw_relayer_log(cc->name, RW_RELAYER_ERROR,
+			       "chain %s: cannot create the relayer (keystore %s): %s", cc->name,
+			       cc->relayer.keystore, rw_strerror(r));
+		return -1;
+	}
+	uint8_t addr[20];
+	char hex[43];
+	rw_relayer_address(addr, c->rl);
+	rw_hex_encode(hex, addr, 20, 1);
+	rw_relayer_log(cc->name, RW_RELAYER_INFO, "relayer signer %s", hex);
+	return 0;
+}
+
 static int open_chain(struct svc *s, struct chain *c, const struct rw_config_chain *cc)
 {
 	c->svc = s;
@@ -448,7 +545,7 @@ static int open_chain(struct svc *s, struct chain *c, const struct rw_config_cha
 		c->pg = NULL;
 		return -1;
 	}
-	return 0;
+	return open_relayer(c);
 }
 
 /* ---- metrics ------------------------------------------------------------ */
@@ -485,6 +582,12 @@ static char *metrics_body(struct svc *s, size_t *ret_len)
 	for (size_t i = 0; r == 0 && i < s->n_chains; i++)
 		if (s->chains[i].ix)
 			r = rw_indexer_metrics(&b, s->chains[i].ix, i == 0);
+	int header = 1;
+	for (size_t i = 0; r == 0 && i < s->n_chains; i++)
+		if (s->chains[i].rl) {
+			r = rw_relayer_metrics(&b, s->chains[i].rl, header);
+			header = 0;
+		}
 	if (r == 0)
 		r = rw_buf_push(&b, 0);
 	if (r < 0) {
@@ -624,6 +727,28 @@ static int metrics_listen(struct svc *s, const char *spec)
 
 /* ---- main --------------------------------------------------------------- */
 
+/* When a chain has a relayer: initializes the key module and reads the
+ * custom errors of abi_dir for revert reasons (unreadable: a warning, and
+ * reasons show selectors). Returns 0, or -1 when the key module cannot
+ * start. */
+static int relayer_setup(struct svc *s)
+{
+	int any = 0;
+	for (size_t i = 0; i < s->cfg->n_chains; i++)
+		any |= s->cfg->chains[i].relayer.enabled;
+	if (rw_key_init() < 0) {
+		rw_relayer_log(NULL, RW_RELAYER_ERROR, "cannot initialize the key module");
+		return -1;
+	}
+	if (any && s->cfg->abi_dir.v && rw_relayer_errors_load(&s->errors, s->cfg->abi_dir.v) < 0) {
+		s->errors = NULL;
+		rw_relayer_log(NULL, RW_RELAYER_WARN,
+			       "%s: cannot read the ABI files; custom errors show as selectors",
+			       s->cfg->abi_dir.v);
+	}
+	return 0;
+}
+
 static int run(struct svc *s)
 {
 	uv_loop_init(&s->loop);
@@ -653,7 +778,7 @@ static int run(struct svc *s)
 		s->exit_code = RW_EXIT_FAIL;
 		for (size_t i = 0; i < s->n_chains; i++)
 			if (s->chains[i].svc)
-				chain_close(&s->chains[i]);
+				chain_stop(&s->chains[i]);
 		if (s->chains_open == 0)
 			close_service_handles(s);
 	}
@@ -744,12 +869,19 @@ int main(int argc, char **argv)
 		return RW_EXIT_FAIL;
 	}
 	int rc = RW_EXIT_FAIL;
+	if (!check_only && relayer_setup(&s) < 0) {
+		rw_eventmap_free(s.map);
+		rw_config_free(s.cfg);
+		return RW_EXIT_FAIL;
+	}
 	if (check_schema(&cli, s.conninfo, migrations, s.map) == 0) {
 		if (check_only)
 			fprintf(stderr,
 				"runwayd: database schema and event tables are up to date\n");
 		rc = run(&s);
 	}
+	rw_relayer_errors_free(s.errors);
+	rw_key_cleanup();
 	rw_eventmap_free(s.map);
 	rw_config_free(s.cfg);
 	return rc;

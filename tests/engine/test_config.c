@@ -763,6 +763,143 @@ static void devnet_config(void **state)
 	rw_config_free(cfg);
 }
 
+/* ---- relayer tuning keys ---- */
+
+#define RELAYER(extra)                                                                             \
+	ONE_CHAIN(", 'relayer': {'keystore': 'k.json', 'passphrase_env': 'P'" extra "}")
+
+/* Every tuning key: a valid value is read with its origin; an absent one
+ * stays default (0). */
+static void relayer_tuning_valid(void **state)
+{
+	(void)state;
+	struct rw_config *cfg = NULL;
+	char err[512];
+	int r = load_doc(RELAYER(", 'fee_cap': '500000000000000000000000000000', 'min_tip': 7, "
+				 "'max_inflight': 4, 'stuck_blocks': 5, 'stuck_ms': 2000, "
+				 "'rebroadcast_ms': 3000, 'gap_grace_ms': 4000, "
+				 "'warn_balance': '1000000000000000000', 'warn_days': 30, "
+				 "'legacy': true"),
+			 &cfg, err, sizeof(err));
+	if (r != 0)
+		fail_msg("refused: %s", err);
+	const struct rw_config_relayer *rl = &cfg->chains[0].relayer;
+	char dec[RW_U256_DEC_MAX];
+	rw_u256_format_dec(dec, &rl->fee_cap.v);
+	assert_string_equal(dec, "500000000000000000000000000000");
+	assert_int_equal(rl->fee_cap.src, RW_CONFIG_FILE);
+	rw_u256_format_dec(dec, &rl->min_tip.v);
+	assert_string_equal(dec, "7");
+	assert_int_equal(rl->min_tip.src, RW_CONFIG_FILE);
+	rw_u256_format_dec(dec, &rl->warn_balance.v);
+	assert_string_equal(dec, "1000000000000000000");
+	assert_int_equal(rl->warn_balance.src, RW_CONFIG_FILE);
+	assert_int_equal(rl->max_inflight.v, 4);
+	assert_int_equal(rl->stuck_blocks.v, 5);
+	assert_int_equal(rl->stuck_ms.v, 2000);
+	assert_int_equal(rl->rebroadcast_ms.v, 3000);
+	assert_int_equal(rl->gap_grace_ms.v, 4000);
+	assert_int_equal(rl->warn_days.v, 30);
+	assert_int_equal(rl->legacy.v, 1);
+	assert_int_equal(rl->legacy.src, RW_CONFIG_FILE);
+	assert_int_equal(rl->warn_days.src, RW_CONFIG_FILE);
+	/* the dump shows what the file set */
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	assert_non_null(f);
+	assert_int_equal(rw_config_dump(f, cfg), 0);
+	fclose(f);
+	assert_non_null(strstr(
+		text, "chains[0].relayer.fee_cap = \"500000000000000000000000000000\"  # file"));
+	assert_non_null(strstr(text, "chains[0].relayer.max_inflight = 4  # file"));
+	assert_non_null(strstr(text, "chains[0].relayer.legacy = true  # file"));
+	free(text);
+	rw_config_free(cfg);
+
+	/* zero where zero means something; false; absent keys stay default */
+	r = load_doc(RELAYER(", 'min_tip': '0', 'warn_balance': 0, 'legacy': false"), &cfg, err,
+		     sizeof(err));
+	if (r != 0)
+		fail_msg("refused: %s", err);
+	rl = &cfg->chains[0].relayer;
+	assert_true(rw_u256_is_zero(&rl->min_tip.v));
+	assert_int_equal(rl->min_tip.src, RW_CONFIG_FILE);
+	assert_int_equal(rl->warn_balance.src, RW_CONFIG_FILE);
+	assert_int_equal(rl->legacy.v, 0);
+	assert_int_equal(rl->legacy.src, RW_CONFIG_FILE);
+	assert_int_equal(rl->fee_cap.src, RW_CONFIG_DEFAULT);
+	assert_int_equal(rl->max_inflight.src, RW_CONFIG_DEFAULT);
+	assert_int_equal(rl->max_inflight.v, 0);
+	rw_config_free(cfg);
+}
+
+/* Every tuning key: a wrong type and a value out of range, named by path. */
+static const struct {
+	const char *doc;
+	const char *needles[3];
+} bad_tuning[] = {
+	{ RELAYER(", 'fee_cap': 1.5"),
+	  { "chains[0].relayer.fee_cap: expected an amount in wei from 1", "got 1.5" } },
+	{ RELAYER(", 'fee_cap': 0"),
+	  { "chains[0].relayer.fee_cap: expected an amount in wei from 1", "got 0" } },
+	{ RELAYER(", 'fee_cap': '1e9'"),
+	  { "chains[0].relayer.fee_cap: expected an amount in wei", "got \"1e9\"" } },
+	{ RELAYER(", 'fee_cap': "
+		  "'115792089237316195423570985008687907853269984665640564039457584007913129639936"
+		  "'"),
+	  { "chains[0].relayer.fee_cap: expected an amount in wei from 1 to 2^256-1" } },
+	{ RELAYER(", 'min_tip': true"),
+	  { "chains[0].relayer.min_tip: expected an amount in wei from 0", "got true" } },
+	{ RELAYER(", 'min_tip': -1"),
+	  { "chains[0].relayer.min_tip: expected an amount in wei from 0", "got -1" } },
+	{ RELAYER(", 'warn_balance': {}"),
+	  { "chains[0].relayer.warn_balance: expected an amount in wei", "got an object" } },
+	{ RELAYER(", 'warn_balance': '-5'"),
+	  { "chains[0].relayer.warn_balance: expected an amount in wei", "got \"-5\"" } },
+	{ RELAYER(", 'max_inflight': '4'"),
+	  { "chains[0].relayer.max_inflight: expected an integer from 1 to 1024", "got \"4\"" } },
+	{ RELAYER(", 'max_inflight': 0"),
+	  { "chains[0].relayer.max_inflight: expected an integer from 1 to 1024, got 0" } },
+	{ RELAYER(", 'max_inflight': 1025"),
+	  { "chains[0].relayer.max_inflight: expected an integer from 1 to 1024, got 1025" } },
+	{ RELAYER(", 'stuck_blocks': 2.0"),
+	  { "chains[0].relayer.stuck_blocks: expected an integer from 1 to 100000" } },
+	{ RELAYER(", 'stuck_blocks': 0"),
+	  { "chains[0].relayer.stuck_blocks: expected an integer from 1 to 100000, got 0" } },
+	{ RELAYER(", 'stuck_ms': null"),
+	  { "chains[0].relayer.stuck_ms: expected an integer from 1000 to 86400000" } },
+	{ RELAYER(", 'stuck_ms': 999"),
+	  { "chains[0].relayer.stuck_ms: expected an integer from 1000 to 86400000, got 999" } },
+	{ RELAYER(", 'rebroadcast_ms': '15000'"),
+	  { "chains[0].relayer.rebroadcast_ms: expected an integer from 1000 to 86400000" } },
+	{ RELAYER(", 'rebroadcast_ms': 86400001"),
+	  { "chains[0].relayer.rebroadcast_ms: expected an integer from 1000 to 86400000, got "
+	    "86400001" } },
+	{ RELAYER(", 'gap_grace_ms': []"),
+	  { "chains[0].relayer.gap_grace_ms: expected an integer from 1000 to 86400000" } },
+	{ RELAYER(", 'gap_grace_ms': 10"),
+	  { "chains[0].relayer.gap_grace_ms: expected an integer from 1000 to 86400000, got 10" } },
+	{ RELAYER(", 'warn_days': false"),
+	  { "chains[0].relayer.warn_days: expected an integer from 1 to 3650" } },
+	{ RELAYER(", 'warn_days': 3651"),
+	  { "chains[0].relayer.warn_days: expected an integer from 1 to 3650, got 3651" } },
+	{ RELAYER(", 'legacy': 1"), { "chains[0].relayer.legacy: expected true or false, got 1" } },
+	{ RELAYER(", 'legacy': 'yes'"),
+	  { "chains[0].relayer.legacy: expected true or false, got \"yes\"" } },
+	{ RELAYER(", 'fee_caps': 1"), { "chains[0].relayer: unknown key \"fee_caps\"", "legacy" } },
+};
+
+static void relayer_tuning_refusals(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad_tuning) / sizeof(bad_tuning[0]); i++) {
+		const char *needles[4] = { 0 };
+		memcpy(needles, bad_tuning[i].needles, sizeof(bad_tuning[i].needles));
+		refuse(bad_tuning[i].doc, RW_EINVAL, needles);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1) {
@@ -781,6 +918,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup(mask_cases, clean),
 		cmocka_unit_test_setup(dump, clean),
 		cmocka_unit_test_setup(chain_id_check, clean),
+		cmocka_unit_test_setup(relayer_tuning_valid, clean),
+		cmocka_unit_test_setup(relayer_tuning_refusals, clean),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
