@@ -224,8 +224,15 @@ static int start_anvil(void **state)
 		return -1;
 	char ps[16];
 	snprintf(ps, sizeof(ps), "%d", port);
-	char *argv[] = { anvil_path, "--port", ps, "--host", "127.0.0.1", "--silent",
-			 "--max-persisted-states", "0", NULL };
+	char *argv[] = { anvil_path,
+			 "--port",
+			 ps,
+			 "--host",
+			 "127.0.0.1",
+			 "--silent",
+			 "--max-persisted-states",
+			 "0",
+			 NULL };
 	anvil_pid = rt_spawn(argv, NULL);
 	if (anvil_pid < 0 || rt_wait_port(port, 30000) < 0) {
 		fprintf(stderr, "anvil did not start on port %d\n", port);
