@@ -300,101 +300,49 @@ static void compare_word(struct ctx *c, const char *kind, const char *what, cons
 		mismatch(c, kind, what, mirror, chain);
 }
 
-/* Reconciles each row of a view: a callback per row. Returns 0 or -1. */
-typedef int (*row_fn)(struct ctx *c, PGresult *r, int i);
+/* One mirrored value that a single view call reads back: the view's SQL
+ * returns (contract, what, arg1, arg2 or NULL, value) per row; `sig` takes
+ * one or two 20-byte arguments and returns the value as its first word. */
+struct word_check;
+typedef int (*row_fn)(struct ctx *c, const struct word_check *w, PGresult *r, int i);
+struct word_check {
+	const char *kind;
+	const char *view; /* for messages */
+	const char *sig;
+	const char *sql;
+	row_fn row;
+};
 
-static int each_row(struct ctx *c, const char *sql, row_fn fn)
+/* Reads row i of a word_check's result back from the chain and compares.
+ * Returns 0 (a mismatch is recorded, not an error) or -1 after the message. */
+static int row_word(struct ctx *c, const struct word_check *w, PGresult *r, int i)
 {
-	PGresult *r = query(c, sql);
+	uint8_t a1[32], a2[32];
+	int two = !PQgetisnull(r, i, 3);
+	if (word_of(a1, PQgetvalue(r, i, 2), 20) < 0 ||
+	    (two && word_of(a2, PQgetvalue(r, i, 3), 20) < 0)) {
+		rw_cli_err(c->cli, "%s row %d holds a malformed address", w->view, i);
+		return -1;
+	}
+	struct rw_buf out;
+	if (call(c, PQgetvalue(r, i, 0), w->sig, a1, two ? a2 : NULL, &out) < 0)
+		return -1;
+	compare_word(c, w->kind, PQgetvalue(r, i, 1), PQgetvalue(r, i, 4), &out, 0);
+	rw_buf_free(&out);
+	return 0;
+}
+
+/* Runs a check over every row of its view. Returns 0 or -1. */
+static int each_row(struct ctx *c, const struct word_check *w)
+{
+	PGresult *r = query(c, w->sql);
 	if (!r)
 		return -1;
 	int rc = 0;
 	for (int i = 0; i < PQntuples(r) && rc == 0; i++)
-		rc = fn(c, r, i);
+		rc = w->row(c, w, r, i);
 	PQclear(r);
 	return rc;
-}
-
-/* Symbol, else the token address, for messages. */
-static const char *token_name(PGresult *r, int i)
-{
-	return PQgetisnull(r, i, 1) ? PQgetvalue(r, i, 0) : PQgetvalue(r, i, 1);
-}
-
-/* token, symbol, owner, spender, allowance */
-static int row_allowance(struct ctx *c, PGresult *r, int i)
-{
-	uint8_t owner[32], spender[32];
-	if (word_of(owner, PQgetvalue(r, i, 2), 20) < 0 ||
-	    word_of(spender, PQgetvalue(r, i, 3), 20) < 0) {
-		rw_cli_err(c->cli, "erc20_allowances row %d holds a malformed address", i);
-		return -1;
-	}
-	struct rw_buf out;
-	if (call(c, PQgetvalue(r, i, 0), "allowance(address,address)", owner, spender, &out) < 0)
-		return -1;
-	char what[256];
-	snprintf(what, sizeof(what), "allowance %s owner %s spender %s", token_name(r, i),
-		 PQgetvalue(r, i, 2), PQgetvalue(r, i, 3));
-	compare_word(c, "allowance", what, PQgetvalue(r, i, 4), &out, 0);
-	rw_buf_free(&out);
-	return 0;
-}
-
-/* token, symbol, holder, balance */
-static int row_balance(struct ctx *c, PGresult *r, int i)
-{
-	uint8_t holder[32];
-	if (word_of(holder, PQgetvalue(r, i, 2), 20) < 0) {
-		rw_cli_err(c->cli, "erc20_balances row %d holds a malformed address", i);
-		return -1;
-	}
-	struct rw_buf out;
-	if (call(c, PQgetvalue(r, i, 0), "balanceOf(address)", holder, NULL, &out) < 0)
-		return -1;
-	char what[256];
-	snprintf(what, sizeof(what), "balance %s holder %s", token_name(r, i), PQgetvalue(r, i, 2));
-	compare_word(c, "balance", what, PQgetvalue(r, i, 3), &out, 0);
-	rw_buf_free(&out);
-	return 0;
-}
-
-/* provider, application, runway_until */
-static int row_runway(struct ctx *c, PGresult *r, int i)
-{
-	uint8_t app[32];
-	if (word_of(app, PQgetvalue(r, i, 1), 20) < 0) {
-		rw_cli_err(c->cli, "app_runways row %d holds a malformed address", i);
-		return -1;
-	}
-	struct rw_buf out;
-	if (call(c, PQgetvalue(r, i, 0), "runway(address)", app, NULL, &out) < 0)
-		return -1;
-	char what[256];
-	snprintf(what, sizeof(what), "runway provider %s app %s", PQgetvalue(r, i, 0),
-		 PQgetvalue(r, i, 1));
-	compare_word(c, "runway", what, PQgetvalue(r, i, 2), &out, 0);
-	rw_buf_free(&out);
-	return 0;
-}
-
-/* contract, account, balance */
-static int row_account(struct ctx *c, PGresult *r, int i)
-{
-	uint8_t account[32];
-	if (word_of(account, PQgetvalue(r, i, 1), 20) < 0) {
-		rw_cli_err(c->cli, "balance_accounts row %d holds a malformed address", i);
-		return -1;
-	}
-	struct rw_buf out;
-	if (call(c, PQgetvalue(r, i, 0), "balances(address)", account, NULL, &out) < 0)
-		return -1;
-	char what[256];
-	snprintf(what, sizeof(what), "account balance %s (Balance %s)", PQgetvalue(r, i, 1),
-		 PQgetvalue(r, i, 0));
-	compare_word(c, "account", what, PQgetvalue(r, i, 2), &out, 0);
-	rw_buf_free(&out);
-	return 0;
 }
 
 static const char *status_name(uint64_t code)
@@ -407,15 +355,15 @@ static const char *status_name(uint64_t code)
 /* contract, instance_id, status_code, reserve, paid_until. getInstance
  * returns (account, status, failedAt, provider, period, pricePerDay,
  * reserve, paidUntil). */
-static int row_instance(struct ctx *c, PGresult *r, int i)
+static int row_instance(struct ctx *c, const struct word_check *w, PGresult *r, int i)
 {
 	uint8_t id[32];
 	if (word_of(id, PQgetvalue(r, i, 1), 32) < 0) {
-		rw_cli_err(c->cli, "balance_instances row %d holds a malformed id", i);
+		rw_cli_err(c->cli, "%s row %d holds a malformed id", w->view, i);
 		return -1;
 	}
 	struct rw_buf out;
-	if (call(c, PQgetvalue(r, i, 0), "getInstance(bytes32)", id, NULL, &out) < 0)
+	if (call(c, PQgetvalue(r, i, 0), w->sig, id, NULL, &out) < 0)
 		return -1;
 	const char *inst = PQgetvalue(r, i, 1);
 	char what[256];
@@ -440,29 +388,36 @@ static int row_instance(struct ctx *c, PGresult *r, int i)
  * -1 after the message. */
 static int reconcile(struct ctx *c)
 {
-	static const struct {
-		const char *sql;
-		row_fn fn;
-	} views[] = {
-		{ "SELECT token, symbol, owner, spender, allowance::text FROM erc20_allowances "
-		  "WHERE chain_id = $1::bigint ORDER BY token, owner, spender",
-		  row_allowance },
-		{ "SELECT token, symbol, holder, balance::text FROM erc20_balances "
+	static const struct word_check words[] = {
+		{ "allowance", "erc20_allowances", "allowance(address,address)",
+		  "SELECT token, format('allowance %s owner %s spender %s', "
+		  "coalesce(symbol, token), owner, spender), owner, spender, allowance::text "
+		  "FROM erc20_allowances WHERE chain_id = $1::bigint ORDER BY token, owner, "
+		  "spender",
+		  row_word },
+		{ "balance", "erc20_balances", "balanceOf(address)",
+		  "SELECT token, format('balance %s holder %s', coalesce(symbol, token), holder), "
+		  "holder, NULL, balance::text FROM erc20_balances "
 		  "WHERE chain_id = $1::bigint ORDER BY token, holder",
-		  row_balance },
-		{ "SELECT provider, application, runway_until::text FROM app_runways "
+		  row_word },
+		{ "runway", "app_runways", "runway(address)",
+		  "SELECT provider, format('runway provider %s app %s', provider, application), "
+		  "application, NULL, runway_until::text FROM app_runways "
 		  "WHERE chain_id = $1::bigint ORDER BY provider, application",
-		  row_runway },
-		{ "SELECT contract, account, balance::text FROM balance_accounts "
+		  row_word },
+		{ "account", "balance_accounts", "balances(address)",
+		  "SELECT contract, format('account balance %s (Balance %s)', account, contract), "
+		  "account, NULL, balance::text FROM balance_accounts "
 		  "WHERE chain_id = $1::bigint ORDER BY contract, account",
-		  row_account },
-		{ "SELECT contract, instance_id, status_code::text, reserve::text, "
+		  row_word },
+		{ "instance", "balance_instances", "getInstance(bytes32)",
+		  "SELECT contract, instance_id, status_code::text, reserve::text, "
 		  "paid_until::text FROM balance_instances "
 		  "WHERE chain_id = $1::bigint ORDER BY contract, instance_id",
 		  row_instance },
 	};
-	for (size_t k = 0; k < sizeof(views) / sizeof(views[0]); k++)
-		if (each_row(c, views[k].sql, views[k].fn) < 0)
+	for (size_t k = 0; k < sizeof(words) / sizeof(words[0]); k++)
+		if (each_row(c, &words[k]) < 0)
 			return -1;
 	return 0;
 }
