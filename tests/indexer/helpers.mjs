@@ -500,6 +500,33 @@ export async function activity(a, rounds, rand) {
   }
 }
 
+/**
+ * n USDC transfers for anvil_reorg's new branch, as [tx, block offset]
+ * pairs: offsets cycle through 0..spread-1 (counted from the branch's
+ * first block), starting at `offset`.
+ */
+export function reorgTxs(dn, n, offset = 0, spread = 2) {
+  const i = new ethers.Interface(['function transfer(address to, uint256 value)']);
+  const users = [dn.accounts.user1, dn.accounts.user2, dn.accounts.user3];
+  const out = [];
+  for (let k = 0; k < n; k++) {
+    const from = users[k % 3].address;
+    const to = users[(k + 1) % 3].address;
+    out.push([{ from, to: dn.tokens.USDC.address, data: i.encodeFunctionData('transfer', [to, 1000 + k]), gas: '0x30000' },
+      (k % spread) + offset]);
+  }
+  return out;
+}
+
+/** Asserts that the last n blocks hold at least one USDC Transfer (the
+ * reorg's transactions were mined, with their logs). */
+export async function assertBranchHasLogs(a, n) {
+  const head = await a.provider.getBlockNumber();
+  const t = ethers.id('Transfer(address,address,uint256)');
+  const logs = await a.provider.getLogs({ address: a.dn.tokens.USDC.address, topics: [t], fromBlock: head - n + 1, toBlock: head });
+  assert.ok(logs.length > 0, `the new branch (${n} blocks) has no transfer`);
+}
+
 /** Fetches GET /metrics from host:port. */
 export async function metrics(listen) {
   const res = await fetch(`http://${listen}/metrics`);

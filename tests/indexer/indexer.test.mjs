@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {
   actors, activity, assertMirror, createDatabase, dbProgress, devnetDown, devnetUp, ethers, freePort,
-  makeKeystore, metrics, prng, runRunwayd, sleep, sql, startRunwayd, stopRunwayd, tempDir, waitCaughtUp,
+  assertBranchHasLogs, makeKeystore, metrics, prng, reorgTxs, runRunwayd, sleep, sql, startRunwayd, stopRunwayd, tempDir, waitCaughtUp,
   writeConfig,
 } from './helpers.mjs';
 
@@ -147,29 +147,6 @@ test('backfill, SIGKILL midway, restart: exactly the chain, then live', async ()
   assert.deepEqual(errorLines(log), []);
 });
 
-/** Transfers of USDC that anvil_reorg mines into the new branch. */
-function reorgTxs(n, offset = 0) {
-  const i = new ethers.Interface(['function transfer(address to, uint256 value)']);
-  const users = [dn.accounts.user1, dn.accounts.user2, dn.accounts.user3];
-  const out = [];
-  for (let k = 0; k < n; k++) {
-    const from = users[k % 3].address;
-    const to = users[(k + 1) % 3].address;
-    out.push([{ from, to: dn.tokens.USDC.address, data: i.encodeFunctionData('transfer', [to, 1000 + k]), gas: '0x30000' },
-      k % 2 + offset]);
-  }
-  return out;
-}
-
-/** Asserts that the last n blocks hold at least one USDC Transfer (the
- * reorg's transactions were mined, with their logs). */
-async function assertBranchHasLogs(n) {
-  const head = await a.provider.getBlockNumber();
-  const t = ethers.id('Transfer(address,address,uint256)');
-  const logs = await a.provider.getLogs({ address: dn.tokens.USDC.address, topics: [t], fromBlock: head - n + 1, toBlock: head });
-  assert.ok(logs.length > 0, `the new branch (${n} blocks) has no transfer`);
-}
-
 test('reorgs while live: the mirror follows the chain', async () => {
   logFile = path.join(state, 'runwayd-2.log');
   d = startRunwayd(config, url, logFile);
@@ -177,8 +154,8 @@ test('reorgs while live: the mirror follows the chain', async () => {
   await waitCaughtUp(url, a.provider, CHAIN, d);
 
   // Same height, new branch of depth 3 with other transfers.
-  await a.provider.send('anvil_reorg', [3, reorgTxs(4)]);
-  await assertBranchHasLogs(3);
+  await a.provider.send('anvil_reorg', [3, reorgTxs(dn, 4)]);
+  await assertBranchHasLogs(a, 3);
   let head = await waitCaughtUp(url, a.provider, CHAIN, d);
   await assertMirror(url, a.provider, CHAIN, head);
   assert.match(d.log(), /reorg: depth \d+ \(blocks \d+-\d+ replaced\)/);
@@ -198,8 +175,8 @@ test('reorgs while live: the mirror follows the chain', async () => {
 
 test('a reorg while stopped is found at start', async () => {
   logFile = path.join(state, 'runwayd-3.log');
-  await a.provider.send('anvil_reorg', [4, reorgTxs(5)]);
-  await assertBranchHasLogs(4);
+  await a.provider.send('anvil_reorg', [4, reorgTxs(dn, 5)]);
+  await assertBranchHasLogs(a, 4);
   d = startRunwayd(config, url, logFile);
   const head = await waitCaughtUp(url, a.provider, CHAIN, d);
   await assertMirror(url, a.provider, CHAIN, head);
@@ -212,7 +189,7 @@ test('a reorg deeper than the window is handled and said loudly', async () => {
   await activity(a, 5, rand);
   await a.provider.send('anvil_mine', ['0x14']);
   await waitCaughtUp(url, a.provider, CHAIN, d);
-  await a.provider.send('anvil_reorg', [20, reorgTxs(6)]);
+  await a.provider.send('anvil_reorg', [20, reorgTxs(dn, 6)]);
   const head = await waitCaughtUp(url, a.provider, CHAIN, d);
   await assertMirror(url, a.provider, CHAIN, head);
   assert.match(d.log(), /ERROR \[local\] reorg DEEPER THAN THE REORG WINDOW: depth 20/);
