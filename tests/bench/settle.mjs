@@ -1,0 +1,112 @@
+// settle.mjs: the relayer's settlement rate against the node's own ceiling,
+// in one run (run by tools/bench-relayer under tests/pg/with-pg; not a test).
+//
+// Ours: N intents (TestToken.mint(to_k, 1), one key each) filed at once with
+// rw_intent_file while a relayer_driver waits; timed from the filing until
+// every intent is confirmed (confirmations 0: a receipt, as for the
+// ceiling; anvil automines, so no later block would come). The relayer
+// estimates gas, signs, stores each transaction before sending it, sends,
+// reads receipts and settles: its whole path.
+// Ceiling: the same N calls, pre-signed (not timed) by another account, sent
+// with eth_sendRawTransaction in JSON-RPC batches of 100, timed until the
+// last receipt is there: what the node itself can take.
+//
+// Usage: settle.mjs [--intents N] [--max-inflight N]
+// Environment: RUNWAY_TEST_DATABASE_URL (with-pg), RELAYER_DRIVER, RUNWAY_BIN.
+import { ethers, fileIntent, rpc, sql1, sqlRows, startEnv, Driver, sleep, CHAIN_ID } from '../relayer/helpers.mjs';
+
+const arg = (name, def) => {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) return def;
+  const v = Number(process.argv[i + 1]);
+  if (!Number.isInteger(v) || v <= 0) {
+    console.error(`settle.mjs: --${name} wants a positive integer`);
+    process.exit(2);
+  }
+  return v;
+};
+const N = arg('intents', 1000);
+const inflight = arg('max-inflight', 64);
+
+const mintIface = new ethers.Interface(['function mint(address to, uint256 amount)']);
+const recipient = (k) => ethers.getAddress('0x' + (0x1000 + k).toString(16).padStart(40, '0'));
+
+/** Waits for count rows of sqlText to reach n; returns seconds since t0. */
+async function waitCount(url, sqlText, n, t0, what, driver = null, ms = 600000) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const c = Number(sql1(url, sqlText));
+    if (c >= n) return (performance.now() - t0) / 1000;
+    if (Date.now() > deadline) throw new Error(`${what}: ${c} of ${n} after ${ms / 1000} s${driver ? `\n${driver.log.slice(-3000)}` : ''}`);
+    await sleep(20);
+  }
+}
+
+async function ours(env) {
+  const signer = env.wallets[3];
+  const d = new Driver(env, { key: signer.privateKey, config: { confirmations: 0, poll_interval_ms: 100 },
+    args: ['--max-inflight', String(inflight), '--log-level', 'info'] }).start();
+  // One intent first: the driver is up, registered and has seen the chain.
+  fileIntent(env, 'bench:warm', { target: env.tokenAddress, data: mintIface.encodeFunctionData('mint', [recipient(0), 1]) });
+  await waitCount(env.url, `SELECT count(*) FROM relayer_intent WHERE key = 'bench:warm' AND state IN ('confirmed', 'final')`,
+    1, performance.now(), 'warm-up intent', d, 60000);
+  const token = env.tokenAddress.toLowerCase().slice(2);
+  const t0 = performance.now();
+  sqlRows(env.url, `SELECT count(*) FROM generate_series(1, ${N}) g,
+    LATERAL rw_intent_file('bench:' || g, ${CHAIN_ID}, decode('${token}', 'hex'),
+      decode('40c10f19', 'hex') || decode(lpad(to_hex(4096 + g), 64, '0'), 'hex') || decode(lpad('1', 64, '0'), 'hex'),
+      0, NULL)`);
+  const filed = (performance.now() - t0) / 1000;
+  const secs = await waitCount(env.url, `SELECT count(*) FROM relayer_intent WHERE key LIKE 'bench:%' AND key <> 'bench:warm'
+    AND state IN ('confirmed', 'final')`, N, t0, 'relayer', d);
+  const st = await d.stop();
+  if (st.code !== 0) throw new Error(`relayer_driver exit ${JSON.stringify(st)}:\n${d.log.slice(-3000)}`);
+  const txs = Number(sql1(env.url, `SELECT count(*) FROM relayer_tx`));
+  return { secs, filed, txs };
+}
+
+async function ceiling(env) {
+  const w = env.wallets[5];
+  const nonce0 = await env.provider.getTransactionCount(w.address, 'latest');
+  const block = await env.provider.getBlock('latest');
+  const maxFee = block.baseFeePerGas * 3n + 1000000000n;
+  const raws = [];
+  for (let k = 1; k <= N; k++) {
+    raws.push(await w.signTransaction({
+      type: 2, chainId: CHAIN_ID, nonce: nonce0 + k - 1, to: env.tokenAddress, value: 0n, gasLimit: 100000n,
+      maxFeePerGas: maxFee, maxPriorityFeePerGas: 1000000000n,
+      data: mintIface.encodeFunctionData('mint', [recipient(k), 1]),
+    }));
+  }
+  const t0 = performance.now();
+  for (let i = 0; i < raws.length; i += 100) {
+    const batch = raws.slice(i, i + 100).map((raw, j) => ({ jsonrpc: '2.0', id: i + j, method: 'eth_sendRawTransaction', params: [raw] }));
+    const res = await fetch(env.rpcUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(batch) });
+    const body = await res.json();
+    const bad = body.find((r) => r.error);
+    if (bad) throw new Error(`eth_sendRawTransaction: ${bad.error.message}`);
+  }
+  const lastHash = ethers.keccak256(raws[raws.length - 1]);
+  for (;;) {
+    const r = await rpc(env.rpcUrl, 'eth_getTransactionReceipt', [lastHash]);
+    if (r) break;
+    await sleep(5);
+  }
+  const secs = (performance.now() - t0) / 1000;
+  const count = await env.provider.getTransactionCount(w.address, 'latest');
+  if (count !== nonce0 + N) throw new Error(`ceiling: ${count - nonce0} of ${N} mined`);
+  return { secs };
+}
+
+const env = await startEnv('bench_settle');
+try {
+  const c = await ceiling(env);
+  const o = await ours(env);
+  const rc = N / c.secs, ro = N / o.secs;
+  console.log(`node ceiling: ${N} pre-signed transactions in ${c.secs.toFixed(2)} s: ${rc.toFixed(0)} tx/s`);
+  console.log(`relayer: ${N} intents filed in ${o.filed.toFixed(2)} s, all confirmed after ${o.secs.toFixed(2)} s: ` +
+    `${ro.toFixed(0)} intents/s (${o.txs - 1} transactions for ${N} intents, max_inflight ${inflight})`);
+  console.log(`settlement: ours ${ro.toFixed(0)}/s ceiling ${rc.toFixed(0)}/s ratio ${(100 * ro / rc).toFixed(1)}%`);
+} finally {
+  await env.stop();
+}
