@@ -167,8 +167,12 @@ static int check_max_cost(struct rw_cli *cli, const char *v)
 	int r;
 	if (n > 5 && strcmp(v + n - 5, "units") == 0)
 		r = rw_u256_parse_dec(&x, v, n - 5);
-	else
-		r = rw_u256_parse_units(&x, v, n, 77);
+	else {
+		/* As many decimals as it has: the token's are not known yet. */
+		const char *dot = strchr(v, '.');
+		size_t frac = dot ? strlen(dot + 1) : 0;
+		r = rw_u256_parse_units(&x, v, n, frac > 77 ? 77 : (unsigned)frac);
+	}
 	if (r < 0 || v[0] == '+' || v[0] == '-')
 		return rw_cli_usage(cli,
 				    "--max-cost '%s' is not a token amount (40, 39.98) or base "
