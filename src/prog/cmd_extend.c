@@ -78,6 +78,7 @@ struct args {
 	const char *max_cost;
 	const char *chain_id;
 	const char *fee_cap;
+	rw_u256 fee_cap_wei; /* --fee-cap parsed */
 	uint64_t timeout_ms;
 	int yes, dry_run;
 	struct rw_secret_opts key;
@@ -158,22 +159,27 @@ static int parse_duration(struct rw_cli *cli, const char *dur, const char *secs,
 	return 0;
 }
 
-/* Checks the shape of --max-cost (its decimals are checked against the
- * token's later). */
+/* Parses --max-cost: base units with the suffix "units", else a token
+ * amount of `decimals` decimals. Returns 0, RW_EINVAL (malformed) or
+ * RW_ERANGE (more decimals, or at least 2^256). */
+static int parse_max_cost(rw_u256 *ret, const char *v, unsigned decimals)
+{
+	size_t n = strlen(v);
+	if (v[0] == '+' || v[0] == '-')
+		return RW_EINVAL;
+	if (n > 5 && strcmp(v + n - 5, "units") == 0)
+		return rw_u256_parse_dec(ret, v, n - 5);
+	return rw_u256_parse_units(ret, v, n, decimals);
+}
+
+/* Checks the shape of --max-cost, with as many decimals as it has (the
+ * token's are checked once it is read). */
 static int check_max_cost(struct rw_cli *cli, const char *v)
 {
 	rw_u256 x;
-	size_t n = strlen(v);
-	int r;
-	if (n > 5 && strcmp(v + n - 5, "units") == 0)
-		r = rw_u256_parse_dec(&x, v, n - 5);
-	else {
-		/* As many decimals as it has: the token's are not known yet. */
-		const char *dot = strchr(v, '.');
-		size_t frac = dot ? strlen(dot + 1) : 0;
-		r = rw_u256_parse_units(&x, v, n, frac > 77 ? 77 : (unsigned)frac);
-	}
-	if (r < 0 || v[0] == '+' || v[0] == '-')
+	const char *dot = strchr(v, '.');
+	size_t frac = dot ? strlen(dot + 1) : 0;
+	if (parse_max_cost(&x, v, frac > 77 ? 77 : (unsigned)frac) < 0)
 		return rw_cli_usage(cli,
 				    "--max-cost '%s' is not a token amount (40, 39.98) or base "
 				    "units (39980000000000390400units)",
@@ -271,8 +277,7 @@ static int parse(struct rw_cli *cli, int argc, char **argv, struct args *a)
 			    strlen(a->chain_id) > 18 || strtoull(a->chain_id, NULL, 10) == 0))
 		return rw_cli_usage(cli, "--chain-id needs a number above zero, not '%s'",
 				    a->chain_id);
-	rw_u256 cap;
-	if (a->fee_cap && (r = parse_fee_cap(cli, a->fee_cap, &cap)) != 0)
+	if (a->fee_cap && (r = parse_fee_cap(cli, a->fee_cap, &a->fee_cap_wei)) != 0)
 		return r;
 	uint64_t t = 300;
 	if (timeout && rw_duration_parse(&t, timeout) < 0)
@@ -317,6 +322,9 @@ static int setup_config(struct ctx *c)
 	c->rpc_url = c->cli->rpc_url && *c->cli->rpc_url ? c->cli->rpc_url : NULL;
 	if (!c->rpc_url && c->chain)
 		c->rpc_url = c->chain->rpc[0].url.v;
+	if (!c->rpc_url && c->cfg && !c->chain)
+		return rw_cli_usage(c->cli, "%s has no chain %" PRIu64 ": pass --rpc-url URL",
+				    c->cfg->path, want);
 	if (!c->rpc_url)
 		return rw_cli_usage(
 			c->cli, "extend needs a node: --rpc-url URL, RUNWAY_RPC_URL or --config "
@@ -360,13 +368,8 @@ static int setup_node(struct ctx *c)
 			if (c->cfg->chains[i].chain_id == c->chain_id)
 				c->chain = &c->cfg->chains[i];
 	rw_txsend_opts(&c->opts, c->chain_id, c->chain);
-	if (c->a.fee_cap) {
-		size_t n = strlen(c->a.fee_cap);
-		if (n > 4 && strcmp(c->a.fee_cap + n - 4, "gwei") == 0)
-			(void)rw_u256_parse_units(&c->opts.fee_cap, c->a.fee_cap, n - 4, 9);
-		else
-			(void)rw_u256_parse_dec(&c->opts.fee_cap, c->a.fee_cap, n);
-	}
+	if (c->a.fee_cap)
+		c->opts.fee_cap = c->a.fee_cap_wei;
 	return 0;
 }
 
@@ -416,14 +419,9 @@ static int read_terms(struct ctx *c)
 	if (!c->a.max_cost)
 		return 0;
 	rw_u256 max;
-	const char *v = c->a.max_cost;
-	size_t n = strlen(v);
-	int r = n > 5 && strcmp(v + n - 5, "units") == 0
-			? rw_u256_parse_dec(&max, v, n - 5)
-			: rw_u256_parse_units(&max, v, n, c->tok.decimals);
-	if (r < 0)
+	if (parse_max_cost(&max, c->a.max_cost, c->tok.decimals) < 0)
 		return rw_cli_usage(c->cli, "--max-cost %s has more decimals than the token's %u",
-				    v, c->tok.decimals);
+				    c->a.max_cost, c->tok.decimals);
 	if (rw_u256_cmp(&c->cost, &max) > 0) {
 		char a[128], b[128];
 		fmt_amount(a, sizeof(a), c, &c->cost);

@@ -46,6 +46,8 @@ void rw_txsend_opts(struct rw_relayer_opts *o, uint64_t chain_id,
 		o->min_tip = rl->min_tip.v;
 	if (rl->legacy.src != RW_CONFIG_DEFAULT)
 		o->legacy = rl->legacy.v != 0;
+	if (rl->rebroadcast_ms.src != RW_CONFIG_DEFAULT)
+		o->rebroadcast_ms = rl->rebroadcast_ms.v;
 }
 
 /* Formats wei as "N wei (G gwei)". */

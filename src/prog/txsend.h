@@ -35,8 +35,9 @@
 
 /* Fills o with the relayer's defaults for chain_id (fee cap and least tip
  * by chain id, headroom, percentile, gas margin, rebroadcast interval),
- * then the fee settings of a configured chain's relayer section (fee_cap,
- * min_tip, legacy) when chain is not NULL and sets them.
+ * then the settings of a configured chain's relayer section that apply to
+ * one transaction (fee_cap, min_tip, legacy, rebroadcast_ms) when chain is
+ * not NULL and sets them.
  * Out: o. In: chain_id; chain: the configuration's chain, or NULL. */
 void rw_txsend_opts(struct rw_relayer_opts *o, uint64_t chain_id,
 		    const struct rw_config_chain *chain);

@@ -17,7 +17,7 @@
 // Usage: tests/pg/with-pg node --test tests/cli/extend.test.mjs  (RUNWAY_BIN_DIR = build/src)
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { rpc } from '../../tools/lib/anvil.mjs';
@@ -358,6 +358,56 @@ test('a receipt timeout names the transaction; the next run refuses while it is 
   await send(a.tt18(a.role.user2).approve(P, 0));
 });
 
+test('--config: its chain and node; another transaction taking the nonce stops the run, nothing more sent', async () => {
+  const config = writeConfig(state, path.join(state, 'devnet.json'), (cfg, ch) => {
+    ch.relayer.rebroadcast_ms = 1000;
+  });
+  const app = newApp();
+  const payer = dn.accounts.user2.address;
+  await send(a.tt18(a.role.user2).approve(P, PRICE * 3600n));
+  const n0 = await nonceOf(payer);
+  await rpc(dn.rpc_url, 'evm_setAutomine', [false]);
+  try {
+    const child = spawn(path.join(bin, 'runway'), ['--config', config, 'extend', '--provider', P, '--app', app,
+      '--duration', '1h', '--key-file', keys.user2, '--yes', '--timeout', '60s'],
+    { env: { PATH: process.env.PATH, ...san }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (b) => { err += b; });
+    const done = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+    const deadline = Date.now() + 30000;
+    while (!/extendRunway: sent/.test(err)) {
+      assert.ok(Date.now() < deadline, `the run did not send: ${err}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    // A self-transfer with the same nonce and far higher fees replaces it and is mined.
+    const w = a.role.user2;
+    const t = await w.sendTransaction({ to: payer, value: 0n, nonce: n0, maxFeePerGas: 100n * 10n ** 9n,
+      maxPriorityFeePerGas: 50n * 10n ** 9n, gasLimit: 21000n });
+    await rpc(dn.rpc_url, 'evm_mine', []);
+    assert.equal((await waitReceipt(a.provider, t.hash)).status, 1);
+    const code = await done;
+    assert.equal(code, 1, err);
+    assert.match(err, new RegExp(`extendRunway: nonce ${n0} is used by another transaction of the sender, not 0x[0-9a-f]{64}: nothing more sent`));
+    assert.equal(await runwayOf(app), 0n);
+    assert.equal(await nonceOf(payer), n0 + 1);
+  } finally {
+    await rpc(dn.rpc_url, 'evm_setAutomine', [true]);
+  }
+  // --config gives the node and the chain id the node must serve.
+  let r = runway(['--config', config, 'extend', '--provider', P, '--app', app, '--duration', '1h', '--key-file', keys.user2,
+    '--yes', '--chain-id', '5']);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /runway\.json has no chain 5: pass --rpc-url URL/);
+  const other = writeConfig(state, path.join(state, 'devnet.json'), (cfg, ch) => {
+    ch.chain_id = 5;
+  });
+  r = runway(['--config', other, 'extend', '--provider', P, '--app', app, '--duration', '1h', '--key-file', keys.user2, '--yes']);
+  assert.equal(r.code, 1);
+  assert.match(r.err, /wrong chain: expected chain 5 \(--config\) but the node http:\/\/127\.0\.0\.1:\d+ serves chain 31337; nothing sent/);
+  assert.equal(r.out, '');
+  await send(a.tt18(a.role.user2).approve(P, 0));
+});
+
 test('without --yes: asks on the terminal; no cancels, yes sends', { skip: !fs.existsSync('/usr/bin/script') && 'no script(1)' }, async () => {
   const app = newApp();
   const cmd = [path.join(bin, 'runway'), 'extend', '--rpc-url', dn.rpc_url, '--provider', P, '--app', app, '--duration', '1h',
@@ -515,6 +565,19 @@ test('app status from the chain: active, funded by, history, lapsed, never funde
   assert.match(r.out, new RegExp(`^funded by\\s+${dn.accounts.user3.address}$`, 'm'));
   assert.equal((r.out.match(/^ {2}block \d+ /gm) || []).length, 1);
   assert.match(r.out, /paid 2\.855714285714313600 TT18/);
+
+  // Lapsed: an hour bought, two hours passed.
+  const short = newApp();
+  assert.equal(extend(['--provider', P, '--app', short, '--duration', '1h', '--key-file', keys.user1, '--yes']).code, 0);
+  await increaseTime(dn.rpc_url, 7200);
+  j = JSON.parse(status(['--provider', P, '--app', short, '--json']).out);
+  assert.equal(j.status, 'lapsed');
+  assert.equal(j.seconds_left, 0);
+  assert.equal(BigInt(j.until), await runwayOf(short));
+  assert.ok(j.block_time >= j.until + 3600);
+  r = status(['--provider', P, '--app', short]);
+  assert.match(r.out, /^status\s+lapsed$/m);
+  assert.match(r.out, /^time left\s+none \(0 s\)$/m);
 
   r = status(['--provider', P, '--app', newApp(), '--json']);
   j = JSON.parse(r.out);
