@@ -241,6 +241,20 @@ test('dry run: nothing sent, the nonce unchanged, the raw transactions decode to
   assert.equal(j.transactions[1].raw, m[1][5]);
   assert.equal(j.until, undefined);
   assert.equal(await nonceOf(payer), n0);
+
+  // The configuration's relayer settings apply: legacy gas-price transactions.
+  const config = writeConfig(state, path.join(state, 'devnet.json'), (cfg, ch) => {
+    ch.relayer.legacy = true;
+  });
+  const l = runway(['--config', config, '--json', 'extend', '--provider', P, '--app', app, '--duration', '2w',
+    '--key-file', keys.user3, '--dry-run']);
+  assert.equal(l.code, 0, l.err);
+  for (const t of JSON.parse(l.out).transactions) {
+    const d = JSON.parse(runway(['--json', 'tx', 'decode', t.raw]).out);
+    assert.equal(d.type, '0x0');
+    assert.ok(BigInt(d.gasPrice) > 0n);
+    assert.equal(Number(d.chainId), 31337);
+  }
 });
 
 test('--max-cost: a token amount or base units; a cost above it is refused', async () => {
