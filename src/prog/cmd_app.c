@@ -453,7 +453,10 @@ static int open_node(struct ctx *c, uint64_t *ret_chain)
 		return rw_cli_usage(c->cli,
 				    "app status needs a node (--rpc-url URL, RUNWAY_RPC_URL "
 				    "or --config FILE) or a database (--database-url)");
-	c->rpc_shown = rw_config_mask(url);
+	if (!(c->rpc_shown = rw_config_mask(url))) {
+		rw_cli_err(c->cli, "out of memory");
+		return RW_EXIT_FAIL;
+	}
 	struct rw_rpcsync_err err;
 	c->rpc_open = 1;
 	if (rw_rpcsync_open(&c->rpc, url, &err) < 0) {

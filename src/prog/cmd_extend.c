@@ -316,10 +316,10 @@ static int setup_config(struct ctx *c)
 	for (size_t i = 0; c->cfg && i < c->cfg->n_chains; i++)
 		if (c->cfg->chains[i].chain_id == want || (!want && c->cfg->n_chains == 1))
 			c->chain = &c->cfg->chains[i];
-	if (c->cfg && !c->chain && !want)
+	c->rpc_url = c->cli->rpc_url && *c->cli->rpc_url ? c->cli->rpc_url : NULL;
+	if (c->cfg && !c->chain && !want && !c->rpc_url)
 		return rw_cli_usage(c->cli, "%s has %zu chains: choose one with --chain-id N",
 				    c->cfg->path, c->cfg->n_chains);
-	c->rpc_url = c->cli->rpc_url && *c->cli->rpc_url ? c->cli->rpc_url : NULL;
 	if (!c->rpc_url && c->chain)
 		c->rpc_url = c->chain->rpc[0].url.v;
 	if (!c->rpc_url && c->cfg && !c->chain)
@@ -329,7 +329,10 @@ static int setup_config(struct ctx *c)
 		return rw_cli_usage(
 			c->cli, "extend needs a node: --rpc-url URL, RUNWAY_RPC_URL or --config "
 				"FILE");
-	c->rpc_shown = rw_config_mask(c->rpc_url);
+	if (!(c->rpc_shown = rw_config_mask(c->rpc_url))) {
+		rw_cli_err(c->cli, "out of memory");
+		return RW_EXIT_FAIL;
+	}
 	return 0;
 }
 

@@ -242,6 +242,22 @@ test('dry run: nothing sent, the nonce unchanged, the raw transactions decode to
   assert.equal(j.until, undefined);
   assert.equal(await nonceOf(payer), n0);
 
+  // A keystore works as the key file does (passphrase from the environment).
+  const ks = path.join(state, 'user3.json');
+  const imp = runway(['keys', 'import', '--keystore', ks, '--key-file', '-', '--scrypt-n', '1024', '--passphrase-env', 'KS_PASS'],
+    { input: dn.accounts.user3.private_key + '\n', env: { KS_PASS: 'test only' } });
+  assert.equal(imp.code, 0, imp.err);
+  const k = extend(['--provider', P, '--app', app, '--duration', '2w', '--keystore', ks, '--passphrase-env', 'KS_PASS',
+    '--dry-run', '--json'], { env: { KS_PASS: 'test only' } });
+  assert.equal(k.code, 0, k.err);
+  assert.deepEqual(JSON.parse(k.out).transactions.map((t) => t.hash), j.transactions.map((t) => t.hash),
+    'the same key signs the same bytes');
+  const bad = extend(['--provider', P, '--app', app, '--duration', '2w', '--keystore', ks, '--passphrase-env', 'KS_PASS',
+    '--dry-run'], { env: { KS_PASS: 'wrong' } });
+  assert.equal(bad.code, 1);
+  assert.match(bad.err, /user3\.json/);
+  assert.equal(bad.out, '');
+
   // The configuration's relayer settings apply: legacy gas-price transactions.
   const config = writeConfig(state, path.join(state, 'devnet.json'), (cfg, ch) => {
     ch.relayer.legacy = true;
