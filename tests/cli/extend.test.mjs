@@ -438,6 +438,40 @@ test('--config: its chain and node; another transaction taking the nonce stops t
   await send(a.tt18(a.role.user2).approve(P, 0));
 });
 
+test('paused between the checks and the block: the revert on chain is reported, exit 1', async () => {
+  const app = newApp();
+  const payer = dn.accounts.user1.address;
+  await send(a.tt18(a.role.user1).approve(P, PRICE * 3600n));
+  const n0 = await nonceOf(payer);
+  await rpc(dn.rpc_url, 'evm_setAutomine', [false]);
+  const owner = a.vnp(P, a.role.deployer);
+  try {
+    const child = spawn(path.join(bin, 'runway'), ['extend', '--rpc-url', dn.rpc_url, '--provider', P, '--app', app,
+      '--duration', '1h', '--key-file', keys.user1, '--yes', '--timeout', '60s'],
+    { env: { PATH: process.env.PATH, ...san }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (b) => { err += b; });
+    const done = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+    const deadline = Date.now() + 30000;
+    while (!/extendRunway: sent/.test(err)) {
+      assert.ok(Date.now() < deadline, `the run did not send: ${err}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    // The owner's pause pays a higher tip: it goes first in the block.
+    const t = await owner.pause({ maxFeePerGas: 100n * 10n ** 9n, maxPriorityFeePerGas: 50n * 10n ** 9n });
+    await rpc(dn.rpc_url, 'evm_mine', []);
+    assert.equal((await waitReceipt(a.provider, t.hash)).status, 1);
+    assert.equal(await done, 1, err);
+    assert.match(err, /extendRunway 0x[0-9a-f]{64} reverted on chain in block \d+ \(gas used \d+ of \d+\)/);
+    assert.equal(await nonceOf(payer), n0 + 1);
+    assert.equal(await runwayOf(app), 0n);
+  } finally {
+    await rpc(dn.rpc_url, 'evm_setAutomine', [true]);
+    if (await a.vnp(P, a.provider).paused()) await send(owner.unpause());
+  }
+  await send(a.tt18(a.role.user1).approve(P, 0));
+});
+
 test('without --yes: asks on the terminal; no cancels, yes sends', { skip: !fs.existsSync('/usr/bin/script') && 'no script(1)' }, async () => {
   const app = newApp();
   const cmd = [path.join(bin, 'runway'), 'extend', '--rpc-url', dn.rpc_url, '--provider', P, '--app', app, '--duration', '1h',
