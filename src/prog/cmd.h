@@ -12,5 +12,7 @@ int rw_cmd_db(struct rw_cli *cli, int argc, char **argv);
 int rw_cmd_cost(struct rw_cli *cli, int argc, char **argv);
 int rw_cmd_topup(struct rw_cli *cli, int argc, char **argv);
 int rw_cmd_check(struct rw_cli *cli, int argc, char **argv);
+int rw_cmd_extend(struct rw_cli *cli, int argc, char **argv);
+int rw_cmd_app(struct rw_cli *cli, int argc, char **argv);
 
 #endif

@@ -110,31 +110,11 @@ static int compute(struct rw_cli *cli, struct rw_rpcsync *s, const uint8_t provi
 		rw_cli_err(cli, "cannot read token %s of provider %s: %s", t, a, err.msg);
 		return -1;
 	}
-	rw_u256 secs = rw_u256_from_u64(seconds);
 	ret->seconds = seconds;
-	if (rw_u256_mul(&ret->cost, &secs, &ret->provider.price) < 0) {
-		rw_cli_err(cli, "%llu s x price overflows uint256: the provider would revert",
-			   (unsigned long long)seconds);
+	if (rw_chainread_cost(s, &ret->provider, seconds, &ret->cost, &err) < 0) {
+		rw_cli_err(cli, "%s", err.msg);
 		return -1;
 	}
-	rw_u256 onchain;
-	if (rw_chainread_u256(s, provider, "cost(uint256)", &secs, NULL, &onchain, &err) < 0) {
-		rw_cli_err(cli, "provider %s: cost(%llu) failed: %s", a,
-			   (unsigned long long)seconds, err.msg);
-		return -1;
-	}
-	if (rw_u256_cmp(&onchain, &ret->cost) != 0) {
-		char x[RW_U256_DEC_MAX], y[RW_U256_DEC_MAX];
-		rw_u256_format_dec(x, &ret->cost);
-		rw_u256_format_dec(y, &onchain);
-		rw_cli_err(cli,
-			   "provider %s: cost(%llu) on chain is %s but seconds x price is %s; "
-			   "refusing "
-			   "to guess",
-			   a, (unsigned long long)seconds, y, x);
-		return -1;
-	}
-	ret->cost = onchain;
 	return 0;
 }
 

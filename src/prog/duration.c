@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "err.h"
 
@@ -73,4 +74,53 @@ char *rw_duration_format(char *out, size_t n, uint64_t seconds)
 		seconds -= q * units[i].seconds;
 	}
 	return out;
+}
+
+/* "N unit" or "N units". */
+static int plural(char *out, size_t n, uint64_t v, const char *unit)
+{
+	return snprintf(out, n, "%llu %s%s", (unsigned long long)v, unit, v == 1 ? "" : "s");
+}
+
+char *rw_duration_left(char *out, size_t n, uint64_t seconds)
+{
+	static const struct {
+		uint64_t big, small;
+		const char *big_name, *small_name;
+	} steps[] = {
+		{ 86400, 3600, "day", "hour" },
+		{ 3600, 60, "hour", "minute" },
+		{ 60, 1, "minute", "second" },
+	};
+	if (seconds == 0) {
+		snprintf(out, n, "none");
+		return out;
+	}
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		if (seconds < steps[i].big)
+			continue;
+		int k = plural(out, n, seconds / steps[i].big, steps[i].big_name);
+		if (k > 0 && (size_t)k < n - 1) {
+			out[k] = ' ';
+			plural(out + k + 1, n - (size_t)k - 1,
+			       seconds % steps[i].big / steps[i].small, steps[i].small_name);
+		}
+		return out;
+	}
+	plural(out, n, seconds, "second");
+	return out;
+}
+
+int rw_time_iso(char out[32], uint64_t t)
+{
+	out[0] = '\0';
+	if (t > 253402300799ull) /* 9999-12-31T23:59:59Z */
+		return RW_ERANGE;
+	time_t tt = (time_t)t;
+	struct tm tm;
+	if (!gmtime_r(&tt, &tm) || strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
+		out[0] = '\0';
+		return RW_ERANGE;
+	}
+	return 0;
 }

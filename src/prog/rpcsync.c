@@ -7,6 +7,7 @@
 
 #include "err.h"
 #include "hex.h"
+#include "relayer.h"
 
 static void set_err(struct rw_rpcsync_err *err, enum rw_rpc_class cls, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -46,10 +47,12 @@ struct call_state {
 	int done;
 	json_t *result;
 	struct rw_rpcsync_err *err;
+	const struct rw_relayer_errors *errors;
 };
 
 /* Describes a failed result in one line, the revert reason decoded. */
-static void describe(struct rw_rpcsync_err *err, const struct rw_rpc_result *r)
+static void describe(struct rw_rpcsync_err *err, const struct rw_rpc_result *r,
+		     const struct rw_relayer_errors *errors)
 {
 	const struct rw_rpc_revert *rv = &r->revert;
 	switch (r->cls == RW_RPC_REVERTED ? rv->kind : RW_RPC_REVERT_NONE) {
@@ -64,6 +67,12 @@ static void describe(struct rw_rpcsync_err *err, const struct rw_rpc_result *r)
 		return;
 	}
 	case RW_RPC_REVERT_CUSTOM:
+		if (errors) {
+			char why[400];
+			rw_relayer_revert_reason(why, sizeof(why), errors, rv, r->message);
+			set_err(err, r->cls, "execution reverted: %s", why);
+			return;
+		}
 		set_err(err, r->cls, "execution reverted: custom error 0x%02x%02x%02x%02x",
 			rv->selector[0], rv->selector[1], rv->selector[2], rv->selector[3]);
 		return;
@@ -85,13 +94,13 @@ static void on_result(struct rw_rpc *rpc, const struct rw_rpc_result *res, size_
 	if (res->cls == RW_RPC_OK)
 		st->result = json_incref(res->result ? res->result : json_null());
 	else
-		describe(st->err, res);
+		describe(st->err, res, st->errors);
 }
 
 int rw_rpcsync_call(struct rw_rpcsync *s, const char *method, json_t *params, json_t **ret,
 		    struct rw_rpcsync_err *err)
 {
-	struct call_state st = { 0, NULL, err };
+	struct call_state st = { 0, NULL, err, s->errors };
 	if (!s->rpc) {
 		json_decref(params);
 		set_err(err, RW_RPC_OTHER, "no JSON-RPC client");
@@ -116,10 +125,17 @@ int rw_rpcsync_call(struct rw_rpcsync *s, const char *method, json_t *params, js
 int rw_rpcsync_eth_call(struct rw_rpcsync *s, const uint8_t to[20], const uint8_t *calldata,
 			size_t n, struct rw_buf *out, struct rw_rpcsync_err *err)
 {
+	return rw_rpcsync_eth_call_at(s, to, calldata, n, "latest", out, err);
+}
+
+int rw_rpcsync_eth_call_at(struct rw_rpcsync *s, const uint8_t to[20], const uint8_t *calldata,
+			   size_t n, const char *block, struct rw_buf *out,
+			   struct rw_rpcsync_err *err)
+{
 	char *tohex = rw_hex_encode_alloc(to, 20);
 	char *data = rw_hex_encode_alloc(calldata, n);
 	json_t *params = tohex && data
-				 ? json_pack("[{s:s, s:s}, s]", "to", tohex, "data", data, "latest")
+				 ? json_pack("[{s:s, s:s}, s]", "to", tohex, "data", data, block)
 				 : NULL;
 	free(tohex);
 	free(data);

@@ -21,6 +21,8 @@ static const char usage[] =
 	"  cost                      the exact cost of a runway extension\n"
 	"  topup quote|create|cancel|list  top-up sessions on a Balance contract\n"
 	"  check                     reconcile the mirror against the chain (eth_call)\n"
+	"  extend                    buy runway for an application (approve, extendRunway)\n"
+	"  app status                an application's runway: until, time left, who funded it\n"
 	"\n"
 	"Global options (before or after the command):\n"
 	"  --config FILE         configuration file\n"
@@ -46,6 +48,9 @@ static const struct command commands[] = {
 	{ "topup", rw_cmd_topup },
 	/* mirror against chain (cmd_check.c) */
 	{ "check", rw_cmd_check },
+	/* runway by hand (cmd_extend.c) and an application's runway (cmd_app.c) */
+	{ "extend", rw_cmd_extend },
+	{ "app", rw_cmd_app },
 };
 
 /* Removes the global options from argv (wherever they are) into cli.
