@@ -163,27 +163,28 @@ static void normalise_low_s(uint8_t rs[64], int *recid)
 int rw_key_sign(struct rw_sig *ret, const uint8_t hash[32], const uint8_t sk[32])
 {
 	secp256k1_ecdsa_recoverable_signature rsig;
-	secp256k1_pubkey pk;
-	uint8_t rs[64], want[20], got[20];
+	uint8_t rs[64];
 	int recid;
 
-	if (!ctx || !secp256k1_ec_pubkey_create(ctx, &pk, sk))
-		return RW_ECRYPTO;
-	if (!secp256k1_ecdsa_sign_recoverable(ctx, &rsig, hash, sk, NULL, NULL))
+	if (!ctx || !secp256k1_ecdsa_sign_recoverable(ctx, &rsig, hash, sk, NULL, NULL))
 		return RW_ECRYPTO;
 	(void)secp256k1_ecdsa_recoverable_signature_serialize_compact(ctx, rs, &recid, &rsig);
 	normalise_low_s(rs, &recid);
+	memcpy(ret->r, rs, 32);
+	memcpy(ret->s, rs + 32, 32);
+	ret->recid = recid;
+	return 0;
+}
 
+int rw_key_selftest(const uint8_t sk[32])
+{
+	uint8_t hash[32], want[20], got[20];
 	struct rw_sig sig;
-	memcpy(sig.r, rs, 32);
-	memcpy(sig.s, rs + 32, 32);
-	sig.recid = recid;
-	/* Check the result before it leaves: a signature that does not
-	 * recover to our own key (a fault, a bug) must never be broadcast. */
-	address_of(want, &pk);
-	if (rw_key_recover(got, hash, &sig) < 0 || memcmp(got, want, 20) != 0)
+	rw_keccak256(hash, "runway key self-test", 20);
+	if (rw_key_address(want, sk) < 0 || rw_key_sign(&sig, hash, sk) < 0 ||
+	    rw_key_sig_check(&sig) < 0 || rw_key_recover(got, hash, &sig) < 0 ||
+	    memcmp(got, want, 20) != 0)
 		return RW_ECRYPTO;
-	*ret = sig;
 	return 0;
 }
 

@@ -36,8 +36,15 @@ int rw_key_address(uint8_t ret_addr[20], const uint8_t sk[32]);
 /* The address of a 64-byte uncompressed public key (X || Y, no 0x04). */
 void rw_key_pub_address(uint8_t ret_addr[20], const uint8_t pub[64]);
 
-/* Signs a 32-byte hash (RFC 6979 nonce, low-S). Returns 0 or RW_ECRYPTO. */
+/* Signs a 32-byte hash (RFC 6979 nonce, low-S). Returns 0 or RW_ECRYPTO
+ * (no context, or sk is zero or not below the group order). The signature
+ * is not recovered here (that costs three signatures): a key's signing is
+ * checked once, when it is loaded, by rw_key_selftest. */
 int rw_key_sign(struct rw_sig *ret, const uint8_t hash[32], const uint8_t sk[32]);
+
+/* Known-answer check of a key before use: signs a fixed hash and recovers
+ * the signer, which must be sk's own address. Returns 0 or RW_ECRYPTO. */
+int rw_key_selftest(const uint8_t sk[32]);
 
 /* Returns 0 when sig is well formed for Ethereum: recid 0 or 1, 0 < r < n,
  * 0 < s <= n/2 (low S, EIP-2); else RW_EINVAL. */

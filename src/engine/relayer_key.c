@@ -12,6 +12,7 @@
 
 #include "buf.h"
 #include "err.h"
+#include "key.h"
 #include "keystore.h"
 #include "relayer_int.h"
 #include "tx.h"
@@ -143,6 +144,12 @@ int rw_relayer_key_load(uint8_t ret_sk[32], const struct rw_config_relayer *rl, 
 		else
 			errf(err, errlen, "%s: %s%s%s", rl->keystore, diag.field ? diag.field : "",
 			     diag.field ? ": " : "", diag.reason ? diag.reason : rw_strerror(r));
+		return r;
+	}
+	r = rw_key_selftest(sk);
+	if (r < 0) {
+		rw_wipe(sk, sizeof(sk));
+		errf(err, errlen, "%s: the key failed its signing self-test", rl->keystore);
 		return r;
 	}
 	memcpy(ret_sk, sk, 32);

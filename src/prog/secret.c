@@ -318,7 +318,13 @@ int rw_secret_load_key(const struct rw_cli *cli, const struct rw_secret_opts *o,
 		rw_cli_usage(cli, "give exactly one of --keystore FILE and --key-file FILE");
 		return -1;
 	}
-	if (o->key_file)
-		return load_key_file(cli, o->key_file, ret_sk);
-	return load_keystore(cli, o, ret_sk);
+	int r = o->key_file ? load_key_file(cli, o->key_file, ret_sk)
+			    : load_keystore(cli, o, ret_sk);
+	if (r == 0 && rw_key_selftest(ret_sk) < 0) {
+		rw_wipe(ret_sk, 32);
+		rw_cli_err(cli, "%s: the key failed its signing self-test (no secp256k1 context?)",
+			   o->key_file ? o->key_file : o->keystore);
+		return -1;
+	}
+	return r;
 }

@@ -12,7 +12,9 @@
 // last receipt is there: what the node itself can take.
 //
 // Usage: settle.mjs [--intents N] [--max-inflight N]
-// Environment: RUNWAY_TEST_DATABASE_URL (with-pg), RELAYER_DRIVER, RUNWAY_BIN.
+// Environment: RUNWAY_TEST_DATABASE_URL (with-pg), RELAYER_DRIVER, RUNWAY_BIN;
+// BENCH_LOG_LEVEL (the driver's, default warn) and BENCH_LOG (a file for its log).
+import fs from 'node:fs';
 import { ethers, fileIntent, rpc, sql1, sqlRows, startEnv, Driver, sleep, CHAIN_ID } from '../relayer/helpers.mjs';
 
 const arg = (name, def) => {
@@ -45,7 +47,7 @@ async function waitCount(url, sqlText, n, t0, what, driver = null, ms = 600000) 
 async function ours(env) {
   const signer = env.wallets[3];
   const d = new Driver(env, { key: signer.privateKey, config: { confirmations: 0, poll_interval_ms: 100 },
-    args: ['--max-inflight', String(inflight), '--log-level', 'info'] }).start();
+    args: ['--max-inflight', String(inflight), '--log-level', process.env.BENCH_LOG_LEVEL || 'warn'] }).start();
   // One intent first: the driver is up, registered and has seen the chain.
   fileIntent(env, 'bench:warm', { target: env.tokenAddress, data: mintIface.encodeFunctionData('mint', [recipient(0), 1]) });
   await waitCount(env.url, `SELECT count(*) FROM relayer_intent WHERE key = 'bench:warm' AND state IN ('confirmed', 'final')`,
@@ -60,6 +62,7 @@ async function ours(env) {
   const secs = await waitCount(env.url, `SELECT count(*) FROM relayer_intent WHERE key LIKE 'bench:%' AND key <> 'bench:warm'
     AND state IN ('confirmed', 'final')`, N, t0, 'relayer', d);
   const st = await d.stop();
+  if (process.env.BENCH_LOG) fs.writeFileSync(process.env.BENCH_LOG, d.log);
   if (st.code !== 0) throw new Error(`relayer_driver exit ${JSON.stringify(st)}:\n${d.log.slice(-3000)}`);
   const txs = Number(sql1(env.url, `SELECT count(*) FROM relayer_tx`));
   return { secs, filed, txs };

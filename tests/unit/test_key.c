@@ -400,12 +400,32 @@ static void context_lifecycle(void **state)
 	assert_int_equal(rw_key_check(sk), 1);
 	assert_int_equal(rw_key_address(addr, sk), RW_ECRYPTO);
 	assert_int_equal(rw_key_sign(&sig, hash, sk), RW_ECRYPTO);
+	assert_int_equal(rw_key_selftest(sk), RW_ECRYPTO);
 	assert_int_equal(rw_key_recover(rec, hash, &sig), 0);
 
 	assert_int_equal(rw_key_init(), 0);
 	assert_int_equal(rw_key_init(), 0);
 	assert_int_equal(rw_key_address(addr, sk), 0);
 	assert_memory_equal(addr, rec, 20);
+	assert_int_equal(rw_key_selftest(sk), 0);
+}
+
+/* The self-test passes for valid keys and refuses zero and n. */
+static void selftest_keys(void **state)
+{
+	(void)state;
+	uint8_t sk[32];
+	for (int i = 0; i < 20; i++) {
+		assert_int_equal(rw_key_generate(sk), 0);
+		assert_int_equal(rw_key_selftest(sk), 0);
+	}
+	memset(sk, 0, sizeof(sk));
+	assert_int_equal(rw_key_selftest(sk), RW_ECRYPTO);
+	static const uint8_t n[32] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+				       0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe,
+				       0xba, 0xae, 0xdc, 0xe6, 0xaf, 0x48, 0xa0, 0x3b,
+				       0xbf, 0xd2, 0x5e, 0x8c, 0xd0, 0x36, 0x41, 0x41 };
+	assert_int_equal(rw_key_selftest(n), RW_ECRYPTO);
 }
 
 int main(void)
@@ -416,7 +436,7 @@ int main(void)
 		cmocka_unit_test(pub_address),          cmocka_unit_test(invalid_keys),
 		cmocka_unit_test(random_vectors),       cmocka_unit_test(tampered_signatures),
 		cmocka_unit_test(malformed_signatures), cmocka_unit_test(generate_sign_recover),
-		cmocka_unit_test(context_lifecycle),
+		cmocka_unit_test(context_lifecycle),    cmocka_unit_test(selftest_keys),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
