@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "config.h"
+#include "err.h"
+#include "key.h"
 
 void rw_cli_err(const struct rw_cli *cli, const char *fmt, ...)
 {
@@ -51,6 +53,16 @@ int rw_cli_opt_value(const struct rw_cli *cli, int argc, char **argv, int *i, co
 	}
 	*ret = argv[++*i];
 	return 1;
+}
+
+int rw_cli_addr(const struct rw_cli *cli, const char *opt, const char *v, uint8_t ret[20])
+{
+	int r = rw_addr_parse(ret, v, strlen(v));
+	if (r == RW_ECHECKSUM)
+		return rw_cli_usage(cli, "%s %s has a wrong EIP-55 checksum", opt, v);
+	if (r < 0)
+		return rw_cli_usage(cli, "%s '%s' is not a 0x-prefixed 20-byte address", opt, v);
+	return 0;
 }
 
 void rw_cli_version(const struct rw_cli *cli)

@@ -5,6 +5,7 @@
 #ifndef RW_CLI_H
 #define RW_CLI_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 enum { RW_EXIT_OK = 0, RW_EXIT_FAIL = 1, RW_EXIT_USAGE = 2 };
@@ -35,6 +36,11 @@ int rw_cli_is_help(const char *arg);
  * option, and -1 (after printing a usage error) when the value is missing. */
 int rw_cli_opt_value(const struct rw_cli *cli, int argc, char **argv, int *i, const char *name,
 		     const char **ret);
+
+/* Parses an address given to option `opt` (e.g. "--provider"): 0x + 40
+ * hex digits, EIP-55 checked when mixed-case. Returns 0, or RW_EXIT_USAGE
+ * after a usage error naming the option and the value. */
+int rw_cli_addr(const struct rw_cli *cli, const char *opt, const char *v, uint8_t ret[20]);
 
 /* Prints the version line "PROG VERSION" to standard output. */
 void rw_cli_version(const struct rw_cli *cli);

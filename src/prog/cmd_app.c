@@ -93,16 +93,6 @@ struct ctx {
 
 /* ---- arguments ------------------------------------------------------------ */
 
-static int parse_addr(struct rw_cli *cli, const char *opt, const char *v, uint8_t ret[20])
-{
-	int r = rw_addr_parse(ret, v, strlen(v));
-	if (r == RW_ECHECKSUM)
-		return rw_cli_usage(cli, "--%s %s has a wrong EIP-55 checksum", opt, v);
-	if (r < 0)
-		return rw_cli_usage(cli, "--%s '%s' is not a 0x-prefixed 20-byte address", opt, v);
-	return 0;
-}
-
 /* A whole number of at most 18 digits. */
 static int parse_num(struct rw_cli *cli, const char *opt, const char *v, uint64_t *ret)
 {
@@ -145,8 +135,8 @@ static int parse(struct rw_cli *cli, int argc, char **argv, struct args *a)
 		return rw_cli_usage(cli, "app status needs --provider ADDR");
 	if (!app)
 		return rw_cli_usage(cli, "app status needs --app ADDR");
-	if ((r = parse_addr(cli, "provider", prov, a->provider)) != 0 ||
-	    (r = parse_addr(cli, "app", app, a->app)) != 0)
+	if ((r = rw_cli_addr(cli, "--provider", prov, a->provider)) != 0 ||
+	    (r = rw_cli_addr(cli, "--app", app, a->app)) != 0)
 		return r;
 	if (src && strcmp(src, "mirror") != 0 && strcmp(src, "chain") != 0)
 		return rw_cli_usage(cli, "--source is mirror or chain, not '%s'", src);
@@ -250,16 +240,6 @@ static void set_runway(json_t *o, const rw_u256 *until, uint64_t now, const rw_u
 
 /* ---- from the mirror ----------------------------------------------------------- */
 
-static int db_fail(struct ctx *c, const struct rw_pgsync_err *e)
-{
-	rw_cli_err(c->cli, "%s", e->msg);
-	if (e->detail[0])
-		rw_cli_err(c->cli, "detail: %s", e->detail);
-	if (e->hint[0])
-		rw_cli_err(c->cli, "hint: %s", e->hint);
-	return RW_EXIT_FAIL;
-}
-
 static const char sql_app[] =
 	"SELECT r.chain_id::text, h.head_number::text, h.head_timestamp::text, r.token, "
 	"r.symbol, t.decimals::text, r.payee, r.price::text, r.provider_paused, r.until::text, "
@@ -319,7 +299,7 @@ static int mirror_history(struct ctx *c, const char *chain, const char *prov, co
 	struct rw_pgsync_err err;
 	PGresult *r = rw_pgsync_exec(&c->db, sql_history, 4, params, &err);
 	if (!r)
-		return db_fail(c, &err);
+		return rw_pgsync_fail(c->cli, &err);
 	json_t *h = json_array();
 	for (int i = 0; i < PQntuples(r); i++) {
 		json_t *e = json_object();
@@ -400,7 +380,7 @@ static int from_mirror(struct ctx *c)
 	struct rw_pgsync_err err;
 	c->db_open = 1;
 	if (rw_pgsync_open(&c->db, conninfo, &err) < 0)
-		return db_fail(c, &err);
+		return rw_pgsync_fail(c->cli, &err);
 	char prov[43], app[43], chain[24];
 	prov[0] = app[0] = '0';
 	prov[1] = app[1] = 'x';
@@ -414,7 +394,7 @@ static int from_mirror(struct ctx *c)
 		r = rw_pgsync_exec(&c->db, sql_provider, 3, params, &err);
 	}
 	if (!r)
-		return db_fail(c, &err);
+		return rw_pgsync_fail(c->cli, &err);
 	int n = PQntuples(r);
 	char cs[43];
 	rw_addr_checksum(cs, c->a.provider);

@@ -61,17 +61,6 @@ struct ctx {
 	json_t *mismatches; /* array of objects */
 };
 
-/* Prints a database error. Returns RW_EXIT_FAIL. */
-static int db_fail(struct ctx *c, const struct rw_pgsync_err *e)
-{
-	rw_cli_err(c->cli, "%s", e->msg);
-	if (e->detail[0])
-		rw_cli_err(c->cli, "detail: %s", e->detail);
-	if (e->hint[0])
-		rw_cli_err(c->cli, "hint: %s", e->hint);
-	return RW_EXIT_FAIL;
-}
-
 /* Parses the options. Returns 0, 1 after the help, or an exit code
  * (negated) after a usage error. */
 static int parse(struct ctx *c, int argc, char **argv, const char **chain)
@@ -113,7 +102,7 @@ static int open_db(struct ctx *c)
 	struct rw_pgsync_err err;
 	c->db_open = 1;
 	if (rw_pgsync_open(&c->db, conninfo, &err) < 0)
-		return db_fail(c, &err);
+		return rw_pgsync_fail(c->cli, &err);
 	return 0;
 }
 
@@ -127,7 +116,7 @@ static PGresult *query(struct ctx *c, const char *sql)
 	struct rw_pgsync_err err;
 	PGresult *r = rw_pgsync_exec(&c->db, sql, 1, params, &err);
 	if (!r)
-		db_fail(c, &err);
+		rw_pgsync_fail(c->cli, &err);
 	return r;
 }
 
@@ -147,7 +136,7 @@ static int resolve_chain(struct ctx *c, const char *chain)
 		"ORDER BY h.chain_id",
 		1, params, &err);
 	if (!r)
-		return db_fail(c, &err);
+		return rw_pgsync_fail(c->cli, &err);
 	int n = PQntuples(r), rc = 0;
 	if (n == 0) {
 		rw_cli_err(c->cli, "the mirror has no indexed block%s%s (has runwayd run?)",
@@ -429,7 +418,7 @@ static int begin(struct ctx *c)
 	PGresult *r = rw_pgsync_exec(&c->db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0,
 				     NULL, &err);
 	if (!r)
-		return db_fail(c, &err);
+		return rw_pgsync_fail(c->cli, &err);
 	PQclear(r);
 	return 0;
 }

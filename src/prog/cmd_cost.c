@@ -69,12 +69,9 @@ static int parse(struct rw_cli *cli, int argc, char **argv, uint8_t provider[20]
 	}
 	if (!prov)
 		return rw_cli_usage(cli, "cost needs --provider ADDR");
-	int r = rw_addr_parse(provider, prov, strlen(prov));
-	if (r == RW_ECHECKSUM)
-		return rw_cli_usage(cli, "--provider %s has a wrong EIP-55 checksum", prov);
-	if (r < 0)
-		return rw_cli_usage(cli, "--provider '%s' is not a 0x-prefixed 20-byte address",
-				    prov);
+	int r = rw_cli_addr(cli, "--provider", prov, provider);
+	if (r != 0)
+		return r;
 	if (!dur == !secs)
 		return rw_cli_usage(cli, "cost needs exactly one of --duration D and --seconds N");
 	if (secs && (secs[strspn(secs, "0123456789")] != '\0' || !*secs))

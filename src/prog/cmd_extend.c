@@ -126,18 +126,6 @@ struct ctx {
 
 #define HELP_SHOWN (-1)
 
-/* Parses an address option value. Returns 0 or an exit code after a usage
- * error. */
-static int parse_addr(struct rw_cli *cli, const char *opt, const char *v, uint8_t ret[20])
-{
-	int r = rw_addr_parse(ret, v, strlen(v));
-	if (r == RW_ECHECKSUM)
-		return rw_cli_usage(cli, "--%s %s has a wrong EIP-55 checksum", opt, v);
-	if (r < 0)
-		return rw_cli_usage(cli, "--%s '%s' is not a 0x-prefixed 20-byte address", opt, v);
-	return 0;
-}
-
 /* Parses the duration of --duration or --seconds. */
 static int parse_duration(struct rw_cli *cli, const char *dur, const char *secs, uint64_t *ret)
 {
@@ -262,8 +250,8 @@ static int parse(struct rw_cli *cli, int argc, char **argv, struct args *a)
 		return rw_cli_usage(cli, "extend needs --provider ADDR");
 	if (!app)
 		return rw_cli_usage(cli, "extend needs --app ADDR");
-	if ((r = parse_addr(cli, "provider", prov, a->provider)) != 0 ||
-	    (r = parse_addr(cli, "app", app, a->app)) != 0)
+	if ((r = rw_cli_addr(cli, "--provider", prov, a->provider)) != 0 ||
+	    (r = rw_cli_addr(cli, "--app", app, a->app)) != 0)
 		return r;
 	static const uint8_t zero[20];
 	if (memcmp(a->app, zero, 20) == 0)

@@ -172,11 +172,9 @@ static int take(struct rw_cli *cli, int argc, char **argv, int *i, const char *n
 static int parse_addr(struct rw_cli *cli, const char *opt, const char *v, char out[43])
 {
 	uint8_t a[20];
-	int r = rw_addr_parse(a, v, strlen(v));
-	if (r == RW_ECHECKSUM)
-		return rw_cli_usage(cli, "%s %s has a wrong EIP-55 checksum", opt, v);
-	if (r < 0)
-		return rw_cli_usage(cli, "%s '%s' is not a 0x-prefixed 20-byte address", opt, v);
+	int r = rw_cli_addr(cli, opt, v, a);
+	if (r != 0)
+		return r;
 	rw_hex_encode(out, a, 20, 1);
 	return 0;
 }
@@ -270,18 +268,6 @@ static int parse(struct rw_cli *cli, int argc, char **argv, int allow, const cha
 	return 0;
 }
 
-/* Prints a failed statement; exit 2 for a malformed argument (22023),
- * else 1. */
-static int db_fail(struct rw_cli *cli, const struct rw_pgsync_err *e)
-{
-	if (strcmp(e->sqlstate, "22023") == 0)
-		return rw_cli_usage(cli, "%s", e->msg);
-	rw_cli_err(cli, "%s", e->msg);
-	if (e->hint[0])
-		rw_cli_err(cli, "hint: %s", e->hint);
-	return RW_EXIT_FAIL;
-}
-
 /* Loads --config when given, then connects. Returns 0 or an exit code
  * after the message. */
 static int ctx_open(struct ctx *c)
@@ -320,7 +306,7 @@ static int query_text(struct ctx *c, const char *sql, int n, const char *const *
 	*ret = NULL;
 	PGresult *r = rw_pgsync_exec(&c->db, sql, n, params, &err);
 	if (!r)
-		return db_fail(c->cli, &err);
+		return rw_pgsync_fail(c->cli, &err);
 	if (PQntuples(r) > 0 && !PQgetisnull(r, 0, 0)) {
 		*ret = strdup(PQgetvalue(r, 0, 0));
 		if (!*ret) {
@@ -378,7 +364,7 @@ static int resolve_target(struct ctx *c, const struct opts *o, struct target *t)
 		"ORDER BY b.chain_id, b.address",
 		2, params, &err);
 	if (!r)
-		return db_fail(c->cli, &err);
+		return rw_pgsync_fail(c->cli, &err);
 	int n = PQntuples(r), rc = 0;
 	if (n == 0) {
 		if (balance)

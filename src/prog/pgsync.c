@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli.h"
 #include "pg.h"
 #include "pgsync.h"
 
@@ -89,4 +90,16 @@ void rw_pgsync_close(struct rw_pgsync *s)
 	if (s->conn)
 		PQfinish(s->conn);
 	s->conn = NULL;
+}
+
+int rw_pgsync_fail(const struct rw_cli *cli, const struct rw_pgsync_err *e)
+{
+	if (strcmp(e->sqlstate, "22023") == 0)
+		return rw_cli_usage(cli, "%s", e->msg);
+	rw_cli_err(cli, "%s", e->msg);
+	if (e->detail[0])
+		rw_cli_err(cli, "detail: %s", e->detail);
+	if (e->hint[0])
+		rw_cli_err(cli, "hint: %s", e->hint);
+	return RW_EXIT_FAIL;
 }

@@ -40,6 +40,14 @@ int rw_pgsync_open(struct rw_pgsync *s, const char *conninfo, struct rw_pgsync_e
 PGresult *rw_pgsync_exec(struct rw_pgsync *s, const char *sql, int n, const char *const *params,
 			 struct rw_pgsync_err *err);
 
+struct rw_cli;
+
+/* Reports a failure to the user: the message, then its detail and hint
+ * lines when the server gave them. A malformed argument caught by SQL
+ * (SQLSTATE 22023, invalid_parameter_value) is a usage error (exit 2);
+ * anything else exits 1. Returns the exit code. */
+int rw_pgsync_fail(const struct rw_cli *cli, const struct rw_pgsync_err *e);
+
 /* Closes the connection. Accepts a struct whose open failed. */
 void rw_pgsync_close(struct rw_pgsync *s);
 

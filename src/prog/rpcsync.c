@@ -9,10 +9,7 @@
 #include "hex.h"
 #include "relayer.h"
 
-static void set_err(struct rw_rpcsync_err *err, enum rw_rpc_class cls, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(struct rw_rpcsync_err *err, enum rw_rpc_class cls, const char *fmt, ...)
+void rw_rpcsync_err_set(struct rw_rpcsync_err *err, enum rw_rpc_class cls, const char *fmt, ...)
 {
 	va_list ap;
 	err->cls = cls;
@@ -26,18 +23,19 @@ int rw_rpcsync_open(struct rw_rpcsync *s, const char *url, struct rw_rpcsync_err
 	memset(s, 0, sizeof(*s));
 	s->url = url;
 	if (uv_loop_init(&s->loop) != 0) {
-		set_err(err, RW_RPC_OTHER, "cannot create an event loop");
+		rw_rpcsync_err_set(err, RW_RPC_OTHER, "cannot create an event loop");
 		return -1;
 	}
 	struct rw_rpc_opts opts = { .max_attempts = 3 };
 	if (rw_rpc_new(&s->rpc, &s->loop, &opts) < 0) {
-		set_err(err, RW_RPC_OTHER, "cannot create the JSON-RPC client");
+		rw_rpcsync_err_set(err, RW_RPC_OTHER, "cannot create the JSON-RPC client");
 		s->rpc = NULL;
 		return -1;
 	}
 	struct rw_rpc_endpoint_opts ep = { .url = url, .max_concurrency = 4, .timeout_ms = 30000 };
 	if (rw_rpc_add_endpoint(s->rpc, &ep) < 0) {
-		set_err(err, RW_RPC_OTHER, "bad RPC URL '%s' (expected http:// or https://)", url);
+		rw_rpcsync_err_set(err, RW_RPC_OTHER,
+				   "bad RPC URL '%s' (expected http:// or https://)", url);
 		return -1;
 	}
 	return 0;
@@ -57,31 +55,33 @@ static void describe(struct rw_rpcsync_err *err, const struct rw_rpc_result *r,
 	const struct rw_rpc_revert *rv = &r->revert;
 	switch (r->cls == RW_RPC_REVERTED ? rv->kind : RW_RPC_REVERT_NONE) {
 	case RW_RPC_REVERT_ERROR:
-		set_err(err, r->cls, "execution reverted: %.*s", (int)rv->reason_len, rv->reason);
+		rw_rpcsync_err_set(err, r->cls, "execution reverted: %.*s", (int)rv->reason_len,
+				   rv->reason);
 		return;
 	case RW_RPC_REVERT_PANIC: {
 		char p[RW_U256_HEX_MAX];
 		rw_u256_format_hex(p, &rv->panic);
-		set_err(err, r->cls, "execution reverted: panic %s%s", p,
-			strcmp(p, "0x11") == 0 ? " (arithmetic overflow)" : "");
+		rw_rpcsync_err_set(err, r->cls, "execution reverted: panic %s%s", p,
+				   strcmp(p, "0x11") == 0 ? " (arithmetic overflow)" : "");
 		return;
 	}
 	case RW_RPC_REVERT_CUSTOM:
 		if (errors) {
 			char why[400];
 			rw_relayer_revert_reason(why, sizeof(why), errors, rv, r->message);
-			set_err(err, r->cls, "execution reverted: %s", why);
+			rw_rpcsync_err_set(err, r->cls, "execution reverted: %s", why);
 			return;
 		}
-		set_err(err, r->cls, "execution reverted: custom error 0x%02x%02x%02x%02x",
+		rw_rpcsync_err_set(
+			err, r->cls, "execution reverted: custom error 0x%02x%02x%02x%02x",
 			rv->selector[0], rv->selector[1], rv->selector[2], rv->selector[3]);
 		return;
 	case RW_RPC_REVERT_EMPTY:
-		set_err(err, r->cls, "execution reverted without a reason");
+		rw_rpcsync_err_set(err, r->cls, "execution reverted without a reason");
 		return;
 	default:
-		set_err(err, r->cls, "%s: %s", rw_rpc_class_name(r->cls),
-			r->message[0] ? r->message : "no details");
+		rw_rpcsync_err_set(err, r->cls, "%s: %s", rw_rpc_class_name(r->cls),
+				   r->message[0] ? r->message : "no details");
 	}
 }
 
@@ -103,11 +103,11 @@ int rw_rpcsync_call(struct rw_rpcsync *s, const char *method, json_t *params, js
 	struct call_state st = { 0, NULL, err, s->errors };
 	if (!s->rpc) {
 		json_decref(params);
-		set_err(err, RW_RPC_OTHER, "no JSON-RPC client");
+		rw_rpcsync_err_set(err, RW_RPC_OTHER, "no JSON-RPC client");
 		return -1;
 	}
 	if (rw_rpc_call(s->rpc, method, params, on_result, &st) < 0) {
-		set_err(err, RW_RPC_OTHER, "cannot send %s", method);
+		rw_rpcsync_err_set(err, RW_RPC_OTHER, "cannot send %s", method);
 		return -1;
 	}
 	while (!st.done)
@@ -140,7 +140,7 @@ int rw_rpcsync_eth_call_at(struct rw_rpcsync *s, const uint8_t to[20], const uin
 	free(tohex);
 	free(data);
 	if (!params) {
-		set_err(err, RW_RPC_OTHER, "out of memory");
+		rw_rpcsync_err_set(err, RW_RPC_OTHER, "out of memory");
 		return -1;
 	}
 	json_t *res;
@@ -149,7 +149,7 @@ int rw_rpcsync_eth_call_at(struct rw_rpcsync *s, const uint8_t to[20], const uin
 	int r = rw_rpc_get_hex_bytes(out, res);
 	json_decref(res);
 	if (r < 0) {
-		set_err(err, RW_RPC_BAD_RESPONSE, "eth_call returned malformed data");
+		rw_rpcsync_err_set(err, RW_RPC_BAD_RESPONSE, "eth_call returned malformed data");
 		return -1;
 	}
 	return 0;
@@ -163,7 +163,8 @@ int rw_rpcsync_chain_id(struct rw_rpcsync *s, uint64_t *ret, struct rw_rpcsync_e
 	int r = rw_rpc_get_quantity_u64(ret, res);
 	json_decref(res);
 	if (r < 0) {
-		set_err(err, RW_RPC_BAD_RESPONSE, "eth_chainId returned a malformed quantity");
+		rw_rpcsync_err_set(err, RW_RPC_BAD_RESPONSE,
+				   "eth_chainId returned a malformed quantity");
 		return -1;
 	}
 	return 0;

@@ -38,6 +38,10 @@ struct rw_rpcsync_err {
 	char msg[512];
 };
 
+/* Fills err with a class and a printf-style message. */
+void rw_rpcsync_err_set(struct rw_rpcsync_err *err, enum rw_rpc_class cls, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* Opens a client for url. Returns 0, or -1 with err filled (a bad URL, no
  * memory). Always call rw_rpcsync_close afterwards. */
 int rw_rpcsync_open(struct rw_rpcsync *s, const char *url, struct rw_rpcsync_err *err);

@@ -18,18 +18,6 @@
  * another transaction holds the nonce. */
 #define NONCE_TAKEN_POLLS 4
 
-static void set_err(struct rw_rpcsync_err *err, enum rw_rpc_class cls, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(struct rw_rpcsync_err *err, enum rw_rpc_class cls, const char *fmt, ...)
-{
-	va_list ap;
-	err->cls = cls;
-	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-	va_end(ap);
-}
-
 void rw_txsend_opts(struct rw_relayer_opts *o, uint64_t chain_id,
 		    const struct rw_config_chain *chain)
 {
@@ -81,8 +69,8 @@ int rw_txsend_fees(struct rw_relayer_fees *ret, struct rw_rpcsync *s,
 	json_decref(history);
 	json_decref(price);
 	if (r < 0) {
-		set_err(err, RW_RPC_BAD_RESPONSE,
-			"the node's eth_feeHistory or eth_gasPrice answer is malformed");
+		rw_rpcsync_err_set(err, RW_RPC_BAD_RESPONSE,
+				   "the node's eth_feeHistory or eth_gasPrice answer is malformed");
 		return -1;
 	}
 	r = rw_relayer_fees_new(ret, &m, o);
@@ -91,7 +79,8 @@ int rw_txsend_fees(struct rw_relayer_fees *ret, struct rw_rpcsync *s,
 		fmt_wei(fee, sizeof(fee),
 			m.has_base_fee && !o->legacy ? &m.base_fee : &m.gas_price);
 		fmt_wei(cap, sizeof(cap), &o->fee_cap);
-		set_err(err, RW_RPC_OTHER,
+		rw_rpcsync_err_set(
+			err, RW_RPC_OTHER,
 			"the chain's %s %s is above the fee cap %s: nothing sent; wait for fees "
 			"to fall or raise the cap (--fee-cap)",
 			m.has_base_fee && !o->legacy ? "base fee" : "gas price", fee, cap);
@@ -111,7 +100,8 @@ static int tx_count(uint64_t *ret, struct rw_rpcsync *s, const char *from, const
 	int r = rw_rpc_get_quantity_u64(ret, res);
 	json_decref(res);
 	if (r < 0) {
-		set_err(err, RW_RPC_BAD_RESPONSE, "eth_getTransactionCount(%s) is malformed", tag);
+		rw_rpcsync_err_set(err, RW_RPC_BAD_RESPONSE,
+				   "eth_getTransactionCount(%s) is malformed", tag);
 		return -1;
 	}
 	return 0;
@@ -133,7 +123,8 @@ int rw_txsend_nonce(uint64_t *ret, struct rw_rpcsync *s, const uint8_t from[20],
 		else
 			snprintf(which, sizeof(which), "nonces %" PRIu64 " to %" PRIu64, latest,
 				 pending - 1);
-		set_err(err, RW_RPC_OTHER,
+		rw_rpcsync_err_set(
+			err, RW_RPC_OTHER,
 			"%s has transactions pending (%s): an earlier run may still be waiting to "
 			"be mined; nothing sent. Wait until they are mined or dropped, then check "
 			"the runway before trying again",
@@ -155,7 +146,7 @@ int rw_txsend_estimate(uint64_t *ret_gas, uint64_t *ret_estimate, struct rw_rpcs
 	json_t *params = d ? json_pack("[{s:s, s:s, s:s}]", "from", f, "to", t, "data", d) : NULL;
 	free(d);
 	if (!params) {
-		set_err(err, RW_RPC_OTHER, "out of memory");
+		rw_rpcsync_err_set(err, RW_RPC_OTHER, "out of memory");
 		return -1;
 	}
 	json_t *res;
@@ -165,7 +156,8 @@ int rw_txsend_estimate(uint64_t *ret_gas, uint64_t *ret_estimate, struct rw_rpcs
 	int r = rw_rpc_get_quantity_u64(&est, res);
 	json_decref(res);
 	if (r < 0) {
-		set_err(err, RW_RPC_BAD_RESPONSE, "eth_estimateGas returned a malformed quantity");
+		rw_rpcsync_err_set(err, RW_RPC_BAD_RESPONSE,
+				   "eth_estimateGas returned a malformed quantity");
 		return -1;
 	}
 	if (ret_estimate)
@@ -185,7 +177,8 @@ int rw_txsend_balance(rw_u256 *ret, struct rw_rpcsync *s, const uint8_t addr[20]
 	int r = rw_rpc_get_u256(ret, res);
 	json_decref(res);
 	if (r < 0) {
-		set_err(err, RW_RPC_BAD_RESPONSE, "eth_getBalance returned a malformed quantity");
+		rw_rpcsync_err_set(err, RW_RPC_BAD_RESPONSE,
+				   "eth_getBalance returned a malformed quantity");
 		return -1;
 	}
 	return 0;
@@ -266,7 +259,7 @@ static enum sent broadcast(struct rw_rpcsync *s, const struct rw_txsend_tx *tx,
 	json_t *params = raw ? json_pack("[s]", raw) : NULL;
 	free(raw);
 	if (!params) {
-		set_err(err, RW_RPC_OTHER, "out of memory");
+		rw_rpcsync_err_set(err, RW_RPC_OTHER, "out of memory");
 		return SENT_FAILED;
 	}
 	json_t *res;
@@ -308,7 +301,8 @@ static int receipt(struct rw_txsend_receipt *ret, struct rw_rpcsync *s, const ch
 		 status <= 1 && json_is_array(logs);
 	if (!ok) {
 		json_decref(res);
-		set_err(err, RW_RPC_BAD_RESPONSE,
+		rw_rpcsync_err_set(
+			err, RW_RPC_BAD_RESPONSE,
 			"the receipt of %s is malformed (blockNumber, blockHash, gasUsed, status, "
 			"logs)",
 			hash);
@@ -339,9 +333,9 @@ int rw_txsend_send(struct rw_txsend_receipt *ret, struct rw_rpcsync *s,
 	if (st == SENT_FAILED) {
 		char why[sizeof(err->msg)];
 		memcpy(why, err->msg, sizeof(why));
-		set_err(err, err->cls,
-			"the node refused transaction %s (nonce %" PRIu64 "): %.400s", hash,
-			tx->nonce, why);
+		rw_rpcsync_err_set(err, err->cls,
+				   "the node refused transaction %s (nonce %" PRIu64 "): %.400s",
+				   hash, tx->nonce, why);
 		return -1;
 	}
 	for (;;) {
@@ -349,7 +343,8 @@ int rw_txsend_send(struct rw_txsend_receipt *ret, struct rw_rpcsync *s,
 		if (r != 0)
 			return r > 0 ? 0 : -1;
 		if (st == SENT_NONCE_USED && ++used_polls > NONCE_TAKEN_POLLS) {
-			set_err(err, RW_RPC_NONCE_TOO_LOW,
+			rw_rpcsync_err_set(
+				err, RW_RPC_NONCE_TOO_LOW,
 				"nonce %" PRIu64 " is used by another transaction of the sender, "
 				"not %s: nothing more sent; check the runway before trying again",
 				tx->nonce, hash);
@@ -357,7 +352,8 @@ int rw_txsend_send(struct rw_txsend_receipt *ret, struct rw_rpcsync *s,
 		}
 		uint64_t now = now_ms();
 		if (now - start >= d.timeout_ms) {
-			set_err(err, RW_RPC_TIMEOUT,
+			rw_rpcsync_err_set(
+				err, RW_RPC_TIMEOUT,
 				"no receipt for %s (nonce %" PRIu64 ") after %" PRIu64
 				" s: it may still be mined; nothing else was sent. Check it before "
 				"trying again: a new run refuses while it is pending",
