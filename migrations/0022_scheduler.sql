@@ -673,6 +673,9 @@ BEGIN
 			'max lag % >= 0)', p_chain_id, p_batch_size, p_batch_gas, p_refill_every, p_max_batches,
 			p_max_lag USING ERRCODE = 'invalid_parameter_value';
 	END IF;
+	IF NOT EXISTS (SELECT 1 FROM chain x WHERE x.chain_id = p_chain_id) THEN
+		RETURN; -- the indexer has not recorded the chain yet: nothing is indexed
+	END IF;
 	PERFORM pg_advisory_xact_lock(hashtextextended('rw_scheduler:' || p_chain_id, 0));
 	INSERT INTO scheduler_config AS c (chain_id, batch_size, batch_gas, refill_every, max_batches, max_lag)
 	VALUES (p_chain_id, p_batch_size, p_batch_gas, p_refill_every, p_max_batches, p_max_lag)
@@ -715,8 +718,9 @@ COMMENT ON FUNCTION rw_scheduler_file(bigint, integer, bigint, bigint, integer, 
 	'at most p_batch_size instances and p_batch_gas estimated gas (30000 for the call plus each '
 	'instance''s share), at most p_max_batches of them: one row per batch (intent key, action, '
 	'contract, instances, reasons, estimated gas, intent id, claim keys). Stores the arguments in '
-	'scheduler_config. One transaction under a per-chain advisory lock; a second call with nothing '
-	'new files nothing. Exactly p_max_batches rows: call again, more may be due.';
+	'scheduler_config (nothing at all while the chain table lacks the chain). One transaction '
+	'under a per-chain advisory lock; a second call with nothing new files nothing. Exactly '
+	'p_max_batches rows: call again, more may be due.';
 
 REVOKE EXECUTE ON FUNCTION rw_instance_create(bigint, bytea, bytea, bytea, numeric, text, bytea),
 	rw_instance_set_status(bytea, text, bigint, bytea), rw_instance_stop(bytea, bigint, bytea),

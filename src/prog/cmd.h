@@ -12,5 +12,6 @@ int rw_cmd_db(struct rw_cli *cli, int argc, char **argv);
 int rw_cmd_cost(struct rw_cli *cli, int argc, char **argv);
 int rw_cmd_topup(struct rw_cli *cli, int argc, char **argv);
 int rw_cmd_check(struct rw_cli *cli, int argc, char **argv);
+int rw_cmd_instance(struct rw_cli *cli, int argc, char **argv);
 
 #endif

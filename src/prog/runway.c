@@ -21,6 +21,7 @@ static const char usage[] =
 	"  cost                      the exact cost of a runway extension\n"
 	"  topup quote|create|cancel|list  top-up sessions on a Balance contract\n"
 	"  check                     reconcile the mirror against the chain (eth_call)\n"
+	"  instance create|list|show|stop|set-status  billed instances on a Balance contract\n"
 	"\n"
 	"Global options (before or after the command):\n"
 	"  --config FILE         configuration file\n"
@@ -46,6 +47,8 @@ static const struct command commands[] = {
 	{ "topup", rw_cmd_topup },
 	/* mirror against chain (cmd_check.c) */
 	{ "check", rw_cmd_check },
+	/* billed instances (cmd_instance.c) */
+	{ "instance", rw_cmd_instance },
 };
 
 /* Removes the global options from argv (wherever they are) into cli.
