@@ -52,7 +52,11 @@
 -- is its own business key:
 --   charge:<chain>:<instance>:<period>[:<attempt>]   (attempt 1 has no suffix)
 --   refill:<chain>:<instance>:<period>[:<attempt>]   (period: the last paid one)
--- filed in the same transaction as the intent.
+-- filed in the same transaction as the intent. Instance ids are unique per
+-- Balance contract only: an id that another Balance contract of the same
+-- chain also has is written <contract>/<instance> in the key, and the claim
+-- is unique by (chain, contract, instance, action, period, attempt) too,
+-- so one contract's instance can never block or stand for the other's.
 --
 -- Why no period is charged twice: the contract pays a period only while
 -- block.timestamp >= paidUntil and advances paidUntil by a day when it does,
@@ -394,7 +398,8 @@ CREATE SEQUENCE scheduler_batch_seq;
 COMMENT ON SEQUENCE scheduler_batch_seq IS 'Numbers the batch intents (charge:<chain>:batch:<n>).';
 
 CREATE TABLE scheduler_claim (
-	key text PRIMARY KEY CHECK (key ~ '^(charge|refill):[0-9]+:0x[0-9a-f]{64}:[0-9]+(:[0-9]+)?$'),
+	key text PRIMARY KEY
+		CHECK (key ~ '^(charge|refill):[0-9]+:(0x[0-9a-f]{40}/)?0x[0-9a-f]{64}:[0-9]+(:[0-9]+)?$'),
 	id bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
 	chain_id bigint NOT NULL REFERENCES chain (chain_id),
 	contract bytea NOT NULL CHECK (octet_length(contract) = 20),
@@ -471,8 +476,9 @@ SELECT x.chain_id,
        a.period,
        a.attempt,
        w.reason,
-       a.action || ':' || x.chain_id || ':' || rw_hex(x.instance_id) || ':' || a.period
-           || CASE WHEN a.attempt > 1 THEN ':' || a.attempt ELSE '' END AS key,
+       a.action || ':' || x.chain_id || ':'
+           || CASE WHEN q.shared THEN rw_hex(x.contract) || '/' ELSE '' END || rw_hex(x.instance_id)
+           || ':' || a.period || CASE WHEN a.attempt > 1 THEN ':' || a.attempt ELSE '' END AS key,
        x.price_per_day,
        x.reserve,
        x.paid_until,
@@ -565,6 +571,13 @@ CROSS JOIN LATERAL (
 		WHEN x.now >= since.time + x.refill_every THEN 'cadence'
 	END AS reason
 ) w
+-- an id that another Balance contract of the chain uses too: keys name the contract
+CROSS JOIN LATERAL (
+	SELECT EXISTS (SELECT 1 FROM indexer_source o
+	               JOIN ev_balance_instance_created y ON y.chain_id = o.chain_id AND y.address = o.address
+	               WHERE o.chain_id = x.chain_id AND o.kind = 'Balance' AND o.address <> x.contract
+	                 AND y.instance_id = x.instance_id) AS shared
+) q
 CROSS JOIN LATERAL (
 	SELECT CASE WHEN x.due THEN 'charge' ELSE 'refill' END AS action,
 	       CASE WHEN x.due THEN x.period + 1 ELSE x.period END AS period,
@@ -653,7 +666,8 @@ CREATE FUNCTION rw_scheduler_file(p_chain_id bigint, p_batch_size integer DEFAUL
 	p_max_batches integer DEFAULT 20, p_max_lag bigint DEFAULT 32)
 RETURNS TABLE (key text, action text, contract bytea, instances integer, reasons text,
 	gas bigint, intent_id bigint, claims text[])
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+-- jit off: compiling the plan of scheduler_due costs seconds, running it milliseconds
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp SET jit = off AS $$
 #variable_conflict use_column
 DECLARE
 	r scheduler_due;

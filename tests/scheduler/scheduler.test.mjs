@@ -184,7 +184,7 @@ test('every due period charged once, refills, grace, crashes and a database rest
       '--price-per-day', price, '--request', req, '--json']);
     assert.equal(r.code, 0, r.err);
     const j = JSON.parse(r.out);
-    assert.equal(j.status, 'New');
+    assert.match(j.status, /^(New|Active)$/, 'New, or Active already: the relayer is quick');
     assert.equal(j.create_intent, `instance-create:${req}`);
     ids[n] = j.instance_id;
   }

@@ -449,6 +449,30 @@ SELECT rwt.eq(pg_temp.file(25, 2), 0::bigint, 'a mirror 33 blocks behind the hea
 SELECT rwt.eq((SELECT lag_blocks FROM scheduler_mirror WHERE chain_id = 2), 33::bigint, 'scheduler_mirror: the lag');
 SELECT rwt.eq(pg_temp.file(26, 2, 50, 3000000, 20, 40), 1::bigint, 'with max lag 40: filed');
 ROLLBACK TO SAVEPOINT batches;
+-- a second Balance contract on chain 2 with an instance of the same id
+DO $$
+BEGIN
+	INSERT INTO indexer_source (chain_id, address, kind, start_block, config_name)
+	VALUES (2, rwt.addr(1538), 'Balance', 1, 'd');
+	INSERT INTO balance_info (chain_id, address, token) VALUES (2, rwt.addr(1538), pg_temp.a('usdc'));
+	PERFORM rwt.emit('ev_balance_deposited', 5, 20, 5, rwt.addr(1538), jsonb_build_object('account', pg_temp.a('k5'),
+		'payer', pg_temp.a('k5'), 'amount', pg_temp.u(100), 'tax', 0, 'ref', rwt.h32(10),
+		'balance_after', pg_temp.u(100)), 2);
+	PERFORM rwt.emit('ev_balance_instance_created', 6, 20, 6, rwt.addr(1538), jsonb_build_object(
+		'instance_id', rwt.h32(8001), 'account', pg_temp.a('k5'), 'provider', pg_temp.a('r'),
+		'price_per_day', pg_temp.u(1), 'paid', pg_temp.u(1), 'reserve', pg_temp.u(1),
+		'paid_until', rwt.block_time(6) + 86400, 'balance_after', pg_temp.u(98)), 2);
+	PERFORM pg_temp.at(2, 6 + 7200);
+END
+$$;
+SELECT rwt.eq(pg_temp.file(27, 2), 2::bigint, 'two contracts: one batch each');
+SELECT rwt.eq((SELECT string_agg(c, ' ' ORDER BY c) FROM filed f, unnest(f.claims) c
+               WHERE call = 27 AND c LIKE '%' || substr(rw_hex(rwt.h32(8001)), 3) || '%'),
+	'charge:2:' || rw_hex(pg_temp.a('c')) || '/' || rw_hex(rwt.h32(8001)) || ':1 charge:2:' || rw_hex(rwt.addr(1538))
+	|| '/' || rw_hex(rwt.h32(8001)) || ':1', 'an id on two contracts: keys name the contract');
+SELECT rwt.eq((SELECT count(*) FROM filed f, unnest(f.claims) c WHERE call = 27), 9::bigint,
+	'every instance of both contracts filed');
+ROLLBACK TO SAVEPOINT batches;
 SELECT rwt.eq((SELECT periods || ' ' || gas FROM scheduler_due WHERE instance_id = rwt.h32(8001)), '1 60000',
 	'scheduler_due: one period due, 60000 gas');
 SELECT pg_temp.at(2, 6 + 5 * 7200);
