@@ -1268,6 +1268,54 @@ static int parse_relayer(struct ld *l, const char *cpath, const json_t *chain, c
 	return r;
 }
 
+/* ---- scheduler ---------------------------------------------------------- */
+
+static int parse_scheduler(struct ld *l, const char *cpath, const json_t *chain,
+			   struct rw_config_chain *ch)
+{
+	static const char *const keys[] = { "enabled",      "batch_size",  "batch_gas",
+					    "refill_every", "max_batches", NULL };
+	struct rw_config_scheduler *sc = &ch->scheduler;
+	const json_t *v = json_object_get(chain, "scheduler");
+	char path[PATH_LEN];
+	join(path, cpath, "scheduler");
+	int r = 0;
+	if (v) {
+		r = expect_object(l, path, v);
+		if (r == 0)
+			r = check_keys(l, path, v, keys);
+	}
+	const json_t *obj = v; /* absent: json_object_get(NULL, ...) finds nothing */
+	if (r == 0)
+		r = opt_bool(l, path, obj, "enabled", &sc->enabled);
+	if (r == 0 && sc->enabled.src == RW_CONFIG_DEFAULT)
+		sc->enabled.v = 1;
+	if (r == 0)
+		r = opt_uint(l, path, obj, "batch_size", 1, 1000, 50, &sc->batch_size);
+	if (r == 0)
+		r = opt_uint(l, path, obj, "batch_gas", 100000, 100000000, 3000000, &sc->batch_gas);
+	if (r == 0)
+		r = opt_uint(l, path, obj, "refill_every", 60, 31536000, 3600, &sc->refill_every);
+	if (r == 0)
+		r = opt_uint(l, path, obj, "max_batches", 1, 1000, 20, &sc->max_batches);
+	if (r == 0 && sc->enabled.src == RW_CONFIG_FILE && sc->enabled.v &&
+	    (!ch->relayer.enabled || ch->n_balances == 0)) {
+		char p[PATH_LEN];
+		join(p, path, "enabled");
+		return failf(l, p,
+			     "the scheduler files intents for the chain's relayer on its Balance "
+			     "contracts: it needs relayer.keystore and at least one entry in "
+			     "balances (this chain has %s)",
+			     !ch->relayer.enabled ? "no relayer" : "no Balance contract");
+	}
+	return r;
+}
+
+int rw_config_scheduler_on(const struct rw_config_chain *ch)
+{
+	return ch->scheduler.enabled.v && ch->relayer.enabled && ch->n_balances > 0;
+}
+
 /* ---- chains ----------------------------------------------------------- */
 
 /* Per-chain defaults: confirmation depth and poll interval. */
@@ -1418,6 +1466,7 @@ static int parse_chain(struct ld *l, const char *cpath, const json_t *chain, str
 					    "balances",
 					    "watched_addresses",
 					    "relayer",
+					    "scheduler",
 					    NULL };
 	int r = expect_object(l, cpath, chain);
 	if (r == 0)
@@ -1450,6 +1499,8 @@ static int parse_chain(struct ld *l, const char *cpath, const json_t *chain, str
 		r = chain_addresses_unique(l, cpath, ch);
 	if (r == 0)
 		r = parse_relayer(l, cpath, chain, cfg->dir, &ch->relayer);
+	if (r == 0)
+		r = parse_scheduler(l, cpath, chain, ch);
 	return r;
 }
 
@@ -1887,6 +1938,29 @@ static void dump_relayer(FILE *f, const char *cpath, const struct rw_config_rela
 	dump_relayer_tuning(f, cpath, rl);
 }
 
+static void dump_scheduler(FILE *f, const char *cpath, const struct rw_config_chain *ch)
+{
+	const struct rw_config_scheduler *sc = &ch->scheduler;
+	char k[PATH_LEN];
+	strf(k, sizeof(k), "%s.scheduler.enabled", cpath);
+	fprintf(f, "%s = %s  # %s%s\n", k, sc->enabled.v ? "true" : "false",
+		rw_config_src_name(sc->enabled.src),
+		rw_config_scheduler_on(ch) ? ""
+		: sc->enabled.v            ? " (not run: no relayer or no Balance contract)"
+					   : "");
+	const struct {
+		const char *key;
+		const struct rw_config_uint *u;
+	} uints[] = { { "batch_size", &sc->batch_size },
+		      { "batch_gas", &sc->batch_gas },
+		      { "refill_every", &sc->refill_every },
+		      { "max_batches", &sc->max_batches } };
+	for (size_t i = 0; i < sizeof(uints) / sizeof(uints[0]); i++) {
+		strf(k, sizeof(k), "%s.scheduler.%s", cpath, uints[i].key);
+		dump_uint(f, k, uints[i].u, "");
+	}
+}
+
 static void dump_chain(FILE *f, const struct rw_config_chain *ch)
 {
 	char cpath[PATH_LEN], k[PATH_LEN], by_id[64];
@@ -1916,6 +1990,7 @@ static void dump_chain(FILE *f, const struct rw_config_chain *ch)
 		dump_addr(f, k, ch->watched[i]);
 	}
 	dump_relayer(f, cpath, &ch->relayer);
+	dump_scheduler(f, cpath, ch);
 }
 
 int rw_config_dump(FILE *f, const struct rw_config *cfg)

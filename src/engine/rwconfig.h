@@ -129,6 +129,20 @@ struct rw_config_relayer {
 	struct rw_config_uint legacy;         /* JSON true or false, as 1 or 0 */
 };
 
+/* The scheduler (chains[].scheduler): files the daily charges and reserve
+ * refills of the chain's Balance contracts as intents for its relayer
+ * (migrations/0022_scheduler.sql). It runs where the chain has a relayer and
+ * at least one Balance contract, unless enabled is false; "enabled": true
+ * without them is refused. Every field has its default when not given. */
+struct rw_config_scheduler {
+	struct rw_config_uint enabled;    /* true or false as 1 or 0; default 1 */
+	struct rw_config_uint batch_size; /* instances per charge()/refill() call, 1..1000 (50) */
+	struct rw_config_uint batch_gas;  /* estimated gas per call, 100000..100000000 (3000000) */
+	struct rw_config_uint refill_every; /* seconds of chain time between retries, 60..31536000
+					      * (3600) */
+	struct rw_config_uint max_batches;  /* batch intents per cycle, 1..1000 (20) */
+};
+
 struct rw_config_chain {
 	size_t index;      /* position in "chains" */
 	char *name;        /* [a-z0-9_-]+, 1..RW_CONFIG_NAME_MAX chars, unique */
@@ -153,7 +167,12 @@ struct rw_config_chain {
 	uint8_t (*watched)[20]; /* watched_addresses */
 	size_t n_watched;
 	struct rw_config_relayer relayer;
+	struct rw_config_scheduler scheduler;
 };
+
+/* Returns 1 when runwayd runs the scheduler on chain ch: scheduler.enabled,
+ * a relayer and at least one Balance contract. */
+int rw_config_scheduler_on(const struct rw_config_chain *ch);
 
 struct rw_config {
 	char *path;                          /* the file as given to rw_config_load */

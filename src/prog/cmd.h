@@ -14,5 +14,6 @@ int rw_cmd_topup(struct rw_cli *cli, int argc, char **argv);
 int rw_cmd_check(struct rw_cli *cli, int argc, char **argv);
 int rw_cmd_extend(struct rw_cli *cli, int argc, char **argv);
 int rw_cmd_app(struct rw_cli *cli, int argc, char **argv);
+int rw_cmd_instance(struct rw_cli *cli, int argc, char **argv);
 
 #endif

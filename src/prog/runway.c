@@ -23,6 +23,7 @@ static const char usage[] =
 	"  check                     reconcile the mirror against the chain (eth_call)\n"
 	"  extend                    buy runway for an application (approve, extendRunway)\n"
 	"  app status                an application's runway: until, time left, who funded it\n"
+	"  instance create|list|show|stop|set-status  billed instances on a Balance contract\n"
 	"\n"
 	"Global options (before or after the command):\n"
 	"  --config FILE         configuration file\n"
@@ -51,6 +52,8 @@ static const struct command commands[] = {
 	/* runway by hand (cmd_extend.c) and an application's runway (cmd_app.c) */
 	{ "extend", rw_cmd_extend },
 	{ "app", rw_cmd_app },
+	/* billed instances (cmd_instance.c) */
+	{ "instance", rw_cmd_instance },
 };
 
 /* Removes the global options from argv (wherever they are) into cli.

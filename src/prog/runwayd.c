@@ -7,10 +7,14 @@
  * relayer engine on the same rpc and pg clients: its key is loaded before
  * the loop starts (a wrong passphrase or an unreadable keystore is a
  * start-up error naming the chain and the file), and it starts once the
- * chain id is confirmed.
+ * chain id is confirmed. A chain with a relayer and a Balance contract also
+ * runs the scheduler (chains[].scheduler) on the same pg client: it files
+ * the daily charges and refills as intents and completes top-up sessions.
  *
  * Shutdown: the first signal stops every indexer (a commit in flight is
- * awaited: it commits whole or not at all) and every relayer, then closes
+ * awaited: it commits whole or not at all), every relayer and every
+ * scheduler (a cycle in flight is abandoned: each of its statements is one
+ * transaction), then closes
  * the rpc and pg clients, the metrics server and the signal handles; the loop then has
  * nothing left and uv_loop_close returns 0. A second signal closes the
  * database connections at once (a transaction in flight is rolled back by
@@ -35,12 +39,14 @@
 #include "relayer.h"
 #include "rpc.h"
 #include "rwconfig.h"
+#include "scheduler.h"
 
 static const char usage[] =
 	"Usage: runwayd [options]\n"
 	"\n"
-	"The runway service: indexes billing events into PostgreSQL and relays\n"
-	"the settlement transactions that keep billing moving.\n"
+	"The runway service: indexes billing events into PostgreSQL, files the\n"
+	"daily charges that are due, and relays the settlement transactions that\n"
+	"keep billing moving.\n"
 	"\n"
 	"Options:\n"
 	"  --config FILE         configuration file (JSON; deploy/README.md)\n"
@@ -65,8 +71,8 @@ static const char usage[] =
 
 struct svc;
 
-/* One chain: its clients, its indexer and its relayer (NULL when the chain
- * has none configured). */
+/* One chain: its clients, its indexer, its relayer and its scheduler (NULL
+ * when the chain has none configured). */
 struct chain {
 	struct svc *svc;
 	const struct rw_config_chain *cc;
@@ -74,6 +80,7 @@ struct chain {
 	struct rw_pg *pg;
 	struct rw_indexer *ix;
 	struct rw_relayer *rl;
+	struct rw_scheduler *sc;
 	uv_timer_t retry;
 	int id_ok;
 	int stops; /* engines still stopping, plus one while stops are asked */
@@ -230,6 +237,7 @@ static void chain_closed_one(struct chain *c)
 {
 	if (--c->open > 0)
 		return;
+	c->sc = rw_scheduler_free(c->sc);
 	c->rl = rw_relayer_free(c->rl);
 	c->ix = rw_indexer_free(c->ix);
 	struct svc *s = c->svc;
@@ -276,14 +284,16 @@ static void on_engine_stopped(void *arg)
 		chain_close(c);
 }
 
-/* Stops c's indexer and relayer, then closes its clients (the relayer
- * must be stopped before the rpc and pg clients it borrows close). */
+/* Stops c's indexer, relayer and scheduler, then closes its clients (the
+ * engines must be stopped before the rpc and pg clients they borrow close). */
 static void chain_stop(struct chain *c)
 {
 	c->stops = 1;
 	if (c->ix && rw_indexer_stop(c->ix, on_engine_stopped, c) == 0)
 		c->stops++;
 	if (c->rl && rw_relayer_stop(c->rl, on_engine_stopped, c) == 0)
+		c->stops++;
+	if (c->sc && rw_scheduler_stop(c->sc, on_engine_stopped, c) == 0)
 		c->stops++;
 	on_engine_stopped(c);
 }
@@ -373,6 +383,9 @@ static int start_indexer(struct chain *c)
 	if (c->rl && (r = rw_relayer_start(c->rl)) < 0)
 		rw_relayer_log(c->cc->name, RW_RELAYER_ERROR, "cannot start the relayer: %s",
 			       rw_strerror(r));
+	if (r == 0 && c->sc && (r = rw_scheduler_start(c->sc)) < 0)
+		rw_scheduler_log(c->cc->name, RW_SCHEDULER_ERROR, "cannot start the scheduler: %s",
+				 rw_strerror(r));
 	return r;
 }
 
@@ -526,6 +539,29 @@ static int open_relayer(struct chain *c)
 	return 0;
 }
 
+/* Creates c's scheduler when the chain has a relayer and a Balance contract
+ * (and scheduler.enabled is not false). Returns 0 (also without one) or -1
+ * after logging why. */
+static int open_scheduler(struct chain *c)
+{
+	const struct rw_config_chain *cc = c->cc;
+	if (!rw_config_scheduler_on(cc)) {
+		if (cc->relayer.enabled && cc->scheduler.enabled.v)
+			rw_scheduler_log(cc->name, RW_SCHEDULER_INFO,
+					 "no Balance contract on this chain: no scheduler");
+		return 0;
+	}
+	struct rw_scheduler_params p = { .chain = cc, .pg = c->pg };
+	int r = rw_scheduler_new(&c->sc, &c->svc->loop, &p);
+	if (r < 0) {
+		c->sc = NULL;
+		rw_scheduler_log(cc->name, RW_SCHEDULER_ERROR, "cannot create the scheduler: %s",
+				 rw_strerror(r));
+		return -1;
+	}
+	return 0;
+}
+
 static int open_chain(struct svc *s, struct chain *c, const struct rw_config_chain *cc)
 {
 	c->svc = s;
@@ -545,7 +581,9 @@ static int open_chain(struct svc *s, struct chain *c, const struct rw_config_cha
 		c->pg = NULL;
 		return -1;
 	}
-	return open_relayer(c);
+	if (open_relayer(c) < 0)
+		return -1;
+	return open_scheduler(c);
 }
 
 /* ---- metrics ------------------------------------------------------------ */
@@ -586,6 +624,12 @@ static char *metrics_body(struct svc *s, size_t *ret_len)
 	for (size_t i = 0; r == 0 && i < s->n_chains; i++)
 		if (s->chains[i].rl) {
 			r = rw_relayer_metrics(&b, s->chains[i].rl, header);
+			header = 0;
+		}
+	header = 1;
+	for (size_t i = 0; r == 0 && i < s->n_chains; i++)
+		if (s->chains[i].sc) {
+			r = rw_scheduler_metrics(&b, s->chains[i].sc, header);
 			header = 0;
 		}
 	if (r == 0)

@@ -104,6 +104,7 @@ async function ceiling(env) {
 const env = await startEnv('bench_settle');
 try {
   const c = await ceiling(env);
+  console.error(`settle: ceiling measured (${c.secs.toFixed(2)} s)`);
   const o = await ours(env);
   const rc = N / c.secs, ro = N / o.secs;
   console.log(`node ceiling: ${N} pre-signed transactions in ${c.secs.toFixed(2)} s: ${rc.toFixed(0)} tx/s`);

@@ -900,6 +900,139 @@ static void relayer_tuning_refusals(void **state)
 	}
 }
 
+/* ---- scheduler keys ---- */
+
+#define BALANCES                ", 'balances': [{'address': '" ADDR_A "'}]"
+#define SCHEDULER(extra, sched) ONE_CHAIN(extra ", 'scheduler': {" sched "}")
+
+/* Defaults, every key read with its origin, on/off by relayer and balances,
+ * and the dump. */
+static void scheduler_valid(void **state)
+{
+	(void)state;
+	struct rw_config *cfg = NULL;
+	char err[512];
+	/* absent: defaults; off without a relayer */
+	int r = load_doc(ONE_CHAIN(BALANCES), &cfg, err, sizeof(err));
+	if (r != 0)
+		fail_msg("refused: %s", err);
+	const struct rw_config_scheduler *sc = &cfg->chains[0].scheduler;
+	assert_int_equal(sc->enabled.v, 1);
+	assert_int_equal(sc->enabled.src, RW_CONFIG_DEFAULT);
+	assert_int_equal(sc->batch_size.v, 50);
+	assert_int_equal(sc->batch_gas.v, 3000000);
+	assert_int_equal(sc->refill_every.v, 3600);
+	assert_int_equal(sc->max_batches.v, 20);
+	assert_int_equal(sc->max_batches.src, RW_CONFIG_DEFAULT);
+	assert_false(rw_config_scheduler_on(&cfg->chains[0]));
+	rw_config_free(cfg);
+
+	/* a relayer and a Balance contract: on; every key from the file */
+	r = load_doc(SCHEDULER(BALANCES
+			       ", 'relayer': {'keystore': 'k.json', 'passphrase_env': 'P'}",
+			       "'enabled': true, 'batch_size': 7, 'batch_gas': 100000, "
+			       "'refill_every': 60, 'max_batches': 1000"),
+		     &cfg, err, sizeof(err));
+	if (r != 0)
+		fail_msg("refused: %s", err);
+	sc = &cfg->chains[0].scheduler;
+	assert_true(rw_config_scheduler_on(&cfg->chains[0]));
+	assert_int_equal(sc->enabled.src, RW_CONFIG_FILE);
+	assert_int_equal(sc->batch_size.v, 7);
+	assert_int_equal(sc->batch_size.src, RW_CONFIG_FILE);
+	assert_int_equal(sc->batch_gas.v, 100000);
+	assert_int_equal(sc->refill_every.v, 60);
+	assert_int_equal(sc->max_batches.v, 1000);
+	char *text = dump_text(cfg);
+	assert_non_null(strstr(text, "chains[0].scheduler.enabled = true  # file\n"));
+	assert_non_null(strstr(text, "chains[0].scheduler.batch_size = 7  # file\n"));
+	assert_non_null(strstr(text, "chains[0].scheduler.refill_every = 60  # file\n"));
+	free(text);
+	rw_config_free(cfg);
+
+	/* switched off by hand: allowed anywhere */
+	r = load_doc(SCHEDULER(BALANCES
+			       ", 'relayer': {'keystore': 'k.json', 'passphrase_env': 'P'}",
+			       "'enabled': false"),
+		     &cfg, err, sizeof(err));
+	if (r != 0)
+		fail_msg("refused: %s", err);
+	assert_false(rw_config_scheduler_on(&cfg->chains[0]));
+	text = dump_text(cfg);
+	assert_non_null(strstr(text, "chains[0].scheduler.enabled = false  # file\n"));
+	assert_non_null(strstr(text, "chains[0].scheduler.max_batches = 20  # default\n"));
+	free(text);
+	rw_config_free(cfg);
+	r = load_doc(SCHEDULER("", "'enabled': false"), &cfg, err, sizeof(err));
+	if (r != 0)
+		fail_msg("refused: %s", err);
+	text = dump_text(cfg);
+	assert_non_null(strstr(text, "chains[0].scheduler.enabled = false  # file\n"));
+	free(text);
+	rw_config_free(cfg);
+
+	/* on by default but nothing to run on: the dump says why */
+	r = load_doc(ONE_CHAIN(""), &cfg, err, sizeof(err));
+	if (r != 0)
+		fail_msg("refused: %s", err);
+	text = dump_text(cfg);
+	assert_non_null(strstr(text, "chains[0].scheduler.enabled = true  # default (not run: no "
+				     "relayer or no Balance contract)\n"));
+	free(text);
+	rw_config_free(cfg);
+}
+
+#define RELAYER_BAL ", 'relayer': {'keystore': 'k.json', 'passphrase_env': 'P'}" BALANCES
+
+/* Every key: a wrong type and a value out of range, named by path; enabled
+ * without a relayer or a Balance contract. */
+static const struct {
+	const char *doc;
+	const char *needles[3];
+} bad_scheduler[] = {
+	{ SCHEDULER(RELAYER_BAL, "'batch_size': 0"),
+	  { "chains[0].scheduler.batch_size: expected an integer from 1 to 1000, got 0" } },
+	{ SCHEDULER(RELAYER_BAL, "'batch_size': 1001"),
+	  { "chains[0].scheduler.batch_size: expected an integer from 1 to 1000, got 1001" } },
+	{ SCHEDULER(RELAYER_BAL, "'batch_size': '50'"),
+	  { "chains[0].scheduler.batch_size: expected an integer", "got \"50\"" } },
+	{ SCHEDULER(RELAYER_BAL, "'batch_gas': 99999"),
+	  { "chains[0].scheduler.batch_gas: expected an integer from 100000 to 100000000, got "
+	    "99999" } },
+	{ SCHEDULER(RELAYER_BAL, "'batch_gas': 1.5e6"),
+	  { "chains[0].scheduler.batch_gas: expected an integer from 100000 to 100000000" } },
+	{ SCHEDULER(RELAYER_BAL, "'refill_every': 59"),
+	  { "chains[0].scheduler.refill_every: expected an integer from 60 to 31536000, got 59" } },
+	{ SCHEDULER(RELAYER_BAL, "'refill_every': 31536001"),
+	  { "chains[0].scheduler.refill_every: expected an integer from 60 to 31536000" } },
+	{ SCHEDULER(RELAYER_BAL, "'max_batches': 0"),
+	  { "chains[0].scheduler.max_batches: expected an integer from 1 to 1000, got 0" } },
+	{ SCHEDULER(RELAYER_BAL, "'max_batches': null"),
+	  { "chains[0].scheduler.max_batches: expected an integer from 1 to 1000, got null" } },
+	{ SCHEDULER(RELAYER_BAL, "'enabled': 1"),
+	  { "chains[0].scheduler.enabled: expected true or false, got 1" } },
+	{ SCHEDULER(RELAYER_BAL, "'batchsize': 5"),
+	  { "chains[0].scheduler: unknown key \"batchsize\"", "did you mean \"batch_size\"" } },
+	{ ONE_CHAIN(RELAYER_BAL ", 'scheduler': true"),
+	  { "chains[0].scheduler: expected an object" } },
+	{ SCHEDULER(BALANCES, "'enabled': true"),
+	  { "chains[0].scheduler.enabled: the scheduler files intents for the chain's relayer",
+	    "no relayer" } },
+	{ SCHEDULER(", 'relayer': {'keystore': 'k.json', 'passphrase_env': 'P'}",
+		    "'enabled': true"),
+	  { "chains[0].scheduler.enabled:", "no Balance contract" } },
+};
+
+static void scheduler_refusals(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad_scheduler) / sizeof(bad_scheduler[0]); i++) {
+		const char *needles[4] = { 0 };
+		memcpy(needles, bad_scheduler[i].needles, sizeof(bad_scheduler[i].needles));
+		refuse(bad_scheduler[i].doc, RW_EINVAL, needles);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1) {
@@ -920,6 +1053,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup(chain_id_check, clean),
 		cmocka_unit_test_setup(relayer_tuning_valid, clean),
 		cmocka_unit_test_setup(relayer_tuning_refusals, clean),
+		cmocka_unit_test_setup(scheduler_valid, clean),
+		cmocka_unit_test_setup(scheduler_refusals, clean),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

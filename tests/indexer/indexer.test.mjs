@@ -32,6 +32,9 @@ before(async () => {
   const keystore = makeKeystore(state, dn.accounts.user3.private_key);
   const common = (cfg, ch) => {
     ch.relayer = { keystore, passphrase_env: 'RUNWAY_TEST_RELAYER_PASS' };
+    // No scheduler: its charges would be sent from user3, whose own
+    // transactions the random activity sends too (tests/scheduler covers it).
+    ch.scheduler = { enabled: false };
     ch.poll_interval_ms = 200;
     ch.max_block_range = 50;
     ch.reorg_window = 16;

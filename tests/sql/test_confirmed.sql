@@ -75,6 +75,9 @@ SELECT rwt.eq((SELECT string_agg(c.relname, ',' ORDER BY c.relname) FROM pg_clas
                  -- the relayer's views show its own state machine (pending, confirmed,
                  -- final per transaction), not mirrored events
                  AND c.relname NOT LIKE 'relayer\_%'
+                 -- the scheduler's views (0022) show its decisions and claims against
+                 -- the mirror's indexed point, not mirrored events
+                 AND c.relname NOT LIKE 'scheduler\_%'
                  AND NOT EXISTS (SELECT 1 FROM pg_attribute a
                                  WHERE a.attrelid = c.oid AND a.attname = 'confirmed'
                                    AND a.atttypid = 'boolean'::regtype)), NULL,

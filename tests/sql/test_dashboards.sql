@@ -190,8 +190,8 @@ SELECT rwt.ok((SELECT count(*) FROM pg_description d JOIN pg_class c ON c.oid = 
 SELECT rwt.eq((SELECT string_agg(c.relname, ',' ORDER BY c.relname) FROM pg_class c
                WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'v', 'm', 'p', 'f')
                  AND has_table_privilege('runway_reader', c.oid, 'SELECT')),
-	'account_balance,app_runway,charge_history,instance_billing,topup_flags,topup_sessions',
-	'runway_reader may select exactly the dashboard views');
+	'account_balance,app_runway,charge_history,instance_billing,instances,relayer_health,topup_flags,topup_sessions',
+	'runway_reader may select exactly the dashboard views (relayer_health and instances: 0022)');
 SELECT rwt.eq((SELECT string_agg(c.relname || ':' || p, ',') FROM pg_class c,
                       unnest(ARRAY['INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER']) p
                WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'v', 'm', 'p', 'f')
