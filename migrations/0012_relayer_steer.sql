@@ -620,8 +620,13 @@ BEGIN
 	IF (p_type = 0 AND p_gas_price < rw_relayer_bump_min(hi_price))
 		OR (p_type = 2 AND (p_max_fee < rw_relayer_bump_min(hi_fee)
 			OR p_tip < rw_relayer_bump_min(hi_tip))) THEN
-		RETURN format('replacement underpriced: highest so far gas price %s, max fee %s, tip '
-			'%s; new %s, %s, %s', hi_price, hi_fee, hi_tip, p_gas_price, p_max_fee, p_tip);
+		RETURN CASE p_type WHEN 0 THEN format('replacement underpriced: gas price %s wei, '
+				'the rule needs at least %s (the highest attempt''s %s + 10%% + 1)',
+				p_gas_price, rw_relayer_bump_min(hi_price), hi_price)
+			ELSE format('replacement underpriced: max fee %s and tip %s wei, the rule '
+				'needs at least %s and %s (the highest attempt''s %s and %s + 10%% + 1)',
+				p_max_fee, p_tip, rw_relayer_bump_min(hi_fee), rw_relayer_bump_min(hi_tip),
+				hi_fee, hi_tip) END;
 	END IF;
 	RETURN NULL;
 END
@@ -640,8 +645,7 @@ DECLARE
 BEGIN
 	SELECT * INTO q FROM relayer_request WHERE id = p_request_id FOR UPDATE;
 	IF NOT FOUND OR q.state <> 'requested' THEN
-		message := 'request ' || p_request_id || ' is not open';
-		RETURN;
+		RETURN; -- not open (done meanwhile): tx_id and message NULL
 	END IF;
 	IF p_reason IS NULL THEN
 		st := rw_relayer_steerable(q.kind, q.chain_id, q.signer, q.nonce);
@@ -659,7 +663,8 @@ END
 $$;
 COMMENT ON FUNCTION rw_relayer_steer_refuse(bigint, text) IS
 	'The relayer refuses open request p_request_id with p_reason (NULL: the reason '
-	'rw_relayer_steerable gives now). Returns tx_id NULL and the reason.';
+	'rw_relayer_steerable gives now). Returns tx_id NULL and the reason (both NULL when the '
+	'request was not open).';
 
 -- Marks a request done with its replacement.
 CREATE FUNCTION rw_relayer_steer_finish(q relayer_request, p_tx_id bigint) RETURNS text
@@ -694,16 +699,24 @@ DECLARE
 	q relayer_request;
 	p relayer_tx;
 	new_id bigint;
+	detail text;
+	bad text;
 BEGIN
 	SELECT * INTO q FROM relayer_request WHERE id = p_request_id FOR UPDATE;
 	IF NOT FOUND OR q.state <> 'requested' OR q.kind <> 'bump' THEN
-		message := 'request ' || p_request_id || ' is not an open bump request';
-		RETURN;
+		RETURN; -- not open (done meanwhile): tx_id and message NULL
 	END IF;
 	SELECT * INTO p FROM relayer_tx WHERE id = p_prev_id;
 	IF NOT FOUND OR p.chain_id <> q.chain_id OR p.signer <> q.signer OR p.nonce <> q.nonce THEN
 		RAISE EXCEPTION 'transaction % is not at the nonce of request %', p_prev_id, q.id
 			USING ERRCODE = 'RW004';
+	END IF;
+	bad := CASE WHEN p_type <> p.type THEN format('a bump must keep the type (%s)', p.type)
+		ELSE rw_relayer_underpriced(p.chain_id, p.signer, p.nonce, p_type, p_gas_price,
+			p_max_fee, p_tip) END;
+	IF bad IS NOT NULL AND p.state IN ('signed', 'sent') THEN
+		SELECT r.message INTO message FROM rw_relayer_steer_refuse(q.id, bad) r;
+		RETURN;
 	END IF;
 	BEGIN
 		new_id := rw_relayer_replace(p_prev_id, p_type, p_gas_price, p_max_fee, p_tip, p_raw,
@@ -712,7 +725,9 @@ BEGIN
 		SELECT r.message INTO message FROM rw_relayer_steer_refuse(q.id, NULL) r;
 		RETURN;
 	WHEN SQLSTATE 'RW006' THEN
-		SELECT r.message INTO message FROM rw_relayer_steer_refuse(q.id, SQLERRM) r;
+		GET STACKED DIAGNOSTICS detail = PG_EXCEPTION_DETAIL;
+		SELECT r.message INTO message FROM rw_relayer_steer_refuse(q.id,
+			SQLERRM || coalesce(' (' || nullif(detail, '') || ')', '')) r;
 		RETURN;
 	END;
 	tx_id := new_id;
@@ -723,7 +738,8 @@ COMMENT ON FUNCTION rw_relayer_steer_bump(bigint, bigint, smallint, numeric, num
 	'The relayer carries out bump request p_request_id: rw_relayer_replace of the current '
 	'attempt p_prev_id with the signed replacement, and the request done, in the caller''s '
 	'transaction; when the attempt is no longer current or the fees break the rule, the '
-	'request is refused instead. Returns the new transaction id (NULL: refused) and a message.';
+	'request is refused instead. Returns the new transaction id (NULL: refused) and a message '
+	'(both NULL when the request was not open).';
 
 -- Carries out a cancel request: stores a no-op self-transfer at the intent's
 -- nonce that replaces its current attempt, and marks the request done.
@@ -741,8 +757,7 @@ DECLARE
 BEGIN
 	SELECT * INTO q FROM relayer_request WHERE id = p_request_id FOR UPDATE;
 	IF NOT FOUND OR q.state <> 'requested' OR q.kind <> 'cancel' THEN
-		message := 'request ' || p_request_id || ' is not an open cancel request';
-		RETURN;
+		RETURN; -- not open (done meanwhile): tx_id and message NULL
 	END IF;
 	SELECT * INTO p FROM relayer_tx WHERE id = p_prev_id FOR UPDATE;
 	IF NOT FOUND OR p.chain_id <> q.chain_id OR p.signer <> q.signer OR p.nonce <> q.nonce THEN
@@ -782,7 +797,7 @@ COMMENT ON FUNCTION rw_relayer_steer_cancel(bigint, bigint, smallint, numeric, n
 	'(p_raw, gas 21000) at the nonce replaces the intent''s current attempt p_prev_id (same '
 	'type; every fee field at least ceil(old * 1.1) + 1 of the highest attempt), stored as '
 	'kind cancel, and the request done; else the request is refused. Returns the new '
-	'transaction id (NULL: refused) and a message.';
+	'transaction id (NULL: refused) and a message (both NULL when the request was not open).';
 
 -- Views ---------------------------------------------------------------------------------
 

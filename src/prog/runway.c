@@ -17,6 +17,9 @@ static const char usage[] =
 	"Commands:\n"
 	"  keys new|import|address   make, import or show a keystore key\n"
 	"  tx sign|decode            sign a transaction offline; decode a raw one\n"
+	"  tx list|show|bump|cancel  the relayer's transactions; ask it to bump or\n"
+	"                            cancel one (a no-op at its nonce)\n"
+	"  intents [list]|show|cancel|retry  the relayer's queue of intents\n"
 	"  db migrate|status         apply or list the database schema migrations\n"
 	"  cost                      the exact cost of a runway extension\n"
 	"  topup quote|create|cancel|list  top-up sessions on a Balance contract\n"
@@ -46,6 +49,8 @@ static const struct command commands[] = {
 	{ "topup", rw_cmd_topup },
 	/* mirror against chain (cmd_check.c) */
 	{ "check", rw_cmd_check },
+	/* the relayer's queue (cmd_intents.c; tx list|show|bump|cancel: cmd_txqueue.c) */
+	{ "intents", rw_cmd_intents },
 };
 
 /* Removes the global options from argv (wherever they are) into cli.

@@ -95,7 +95,7 @@ SELECT rwt.eq((SELECT nonce FROM q2), 0::bigint, 'by hash: the nonce of that tra
 SELECT rwt.eq((SELECT tx_id FROM rw_relayer_steer_bump((SELECT id FROM q2),
 	(SELECT id FROM relayer_tx WHERE hash = rwt.tx(110)), 2::smallint, NULL, 122, 13, '\xb2', rwt.tx(112))),
 	NULL::bigint, 'underpriced (tip 12 -> 13 < 14): refused');
-SELECT rwt.ok((SELECT state = 'refused' AND reason LIKE 'replacement of % underpriced' FROM relayer_request
+SELECT rwt.ok((SELECT state = 'refused' AND reason LIKE 'replacement underpriced: max fee 122 and tip 13 wei, the rule needs at least 124 and 15%' FROM relayer_request
 	WHERE id = (SELECT id FROM q2)), 'the request is refused with the rule''s reason');
 SELECT rwt.eq((SELECT count(*) FROM relayer_tx WHERE nonce = 0), 2::bigint, 'nothing was stored');
 
