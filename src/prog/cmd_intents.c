@@ -96,44 +96,35 @@ static const char usage_retry[] =
 
 /* The fields of one intent i (joined with chain c) as json_build_object
  * arguments. */
-#define INTENT_FIELDS                                                                                                                                                                           \
-	"'id', i.id, 'key', i.key, 'kind', i.kind, 'state', i.state, "                                                                                                                          \
-	"'chain_id', i.chain_id, 'chain', c.name, 'signer', rw_hex(i.signer), "                                                                                                                 \
-	"'target', rw_hex(i.target), 'value', i.value::text, "                                                                                                                                  \
-	"'calldata_bytes', octet_length(i.calldata), 'nonce', i.nonce, 'gas_limit', i.gas_limit, "                                                                                              \
-	"'attempts', (SELECT count(*) FROM relayer_tx t WHERE t.intent_id = i.id), "                                                                                                            \
-	"'tx_hash', rw_hex(i.tx_hash), "                                                                                                                                                        \
-	"'current', (SELECT json_build_object('hash', rw_hex(t.hash), 'attempt', t.attempt, "                                                                                                   \
-	"'kind', t.kind, 'state', t.state) FROM relayer_tx t WHERE t.intent_id = i.id "                                                                                                         \
-	"AND t.state IN ('signed', 'sent')), "                                                                                                                                                  \
-	"'open_request', (SELECT json_build_object('id', q.id, 'kind', q.kind, "                                                                                                                \
-	"'created_at', " RW_RELAYQ_TS(                                                                                                                                                          \
-		"q.created_at") ") FROM relayer_request q "                                                                                                                                     \
-				"WHERE q.chain_id = i.chain_id AND q.signer = i.signer AND "                                                                                                    \
-				"q.nonce = i.nonce "                                                                                                                                            \
-				"AND q.state = 'requested'), "                                                                                                                                  \
-				"'reason', i.reason, "                                                                                                                                          \
-				"'last_error', (SELECT t.last_error_class || ': ' || "                                                                                                          \
-				"t.last_error FROM relayer_tx t "                                                                                                                               \
-				"WHERE t.intent_id = i.id AND t.last_error IS NOT NULL ORDER BY "                                                                                               \
-				"t.attempt DESC LIMIT 1), "                                                                                                                                     \
-				"'age_seconds', greatest(extract(epoch FROM now() - "                                                                                                           \
-				"i.created_at)::bigint, 0), "                                                                                                                                   \
-				"'created_at', " RW_RELAYQ_TS("i.created_at") ", "                                                                                                              \
-									      "'updated_at',"                                                                                                   \
-									      " " RW_RELAYQ_TS(                                                                                                 \
-										      "i.updated_"                                                                                              \
-										      "at") ", "                                                                                                \
-											    "'not"                                                                                              \
-											    "_bef"                                                                                              \
-											    "ore'"                                                                                              \
-											    ","                                                                                                 \
-											    " " RW_RELAYQ_TS("i.not_before") ", 'signed_at', " RW_RELAYQ_TS(                                    \
-												    "i.signed_at") ", "                                                                         \
-														   "'mined_at', " RW_RELAYQ_TS("i.mined_at") ", 'confirmed_at', " RW_RELAYQ_TS( \
-															   "i.confirmed_at") ", "                                               \
-																	     "'final_at', " RW_RELAYQ_TS(                       \
-																		     "i.final_at")
+// clang-format off
+#define INTENT_FIELDS \
+	"'id', i.id, 'key', i.key, 'kind', i.kind, 'state', i.state, " \
+	"'chain_id', i.chain_id, 'chain', c.name, 'signer', rw_hex(i.signer), " \
+	"'target', rw_hex(i.target), 'value', i.value::text, " \
+	"'calldata_bytes', octet_length(i.calldata), 'nonce', i.nonce, " \
+	"'gas_limit', i.gas_limit, " \
+	"'attempts', (SELECT count(*) FROM relayer_tx t WHERE t.intent_id = i.id), " \
+	"'tx_hash', rw_hex(i.tx_hash), " \
+	"'current', (SELECT json_build_object('hash', rw_hex(t.hash), " \
+	"'attempt', t.attempt, 'kind', t.kind, 'state', t.state) FROM relayer_tx t " \
+	"WHERE t.intent_id = i.id AND t.state IN ('signed', 'sent')), " \
+	"'open_request', (SELECT json_build_object('id', q.id, 'kind', q.kind, " \
+	"'created_at', " RW_RELAYQ_TS("q.created_at") ") FROM relayer_request q " \
+	"WHERE q.chain_id = i.chain_id AND q.signer = i.signer " \
+	"AND q.nonce = i.nonce AND q.state = 'requested'), " \
+	"'reason', i.reason, " \
+	"'last_error', (SELECT t.last_error_class || ': ' || t.last_error " \
+	"FROM relayer_tx t WHERE t.intent_id = i.id AND t.last_error IS NOT NULL " \
+	"ORDER BY t.attempt DESC LIMIT 1), " \
+	"'age_seconds', greatest(extract(epoch FROM now() - i.created_at)::bigint, 0), " \
+	"'created_at', " RW_RELAYQ_TS("i.created_at") ", " \
+	"'updated_at', " RW_RELAYQ_TS("i.updated_at") ", " \
+	"'not_before', " RW_RELAYQ_TS("i.not_before") ", " \
+	"'signed_at', " RW_RELAYQ_TS("i.signed_at") ", " \
+	"'mined_at', " RW_RELAYQ_TS("i.mined_at") ", " \
+	"'confirmed_at', " RW_RELAYQ_TS("i.confirmed_at") ", " \
+	"'final_at', " RW_RELAYQ_TS("i.final_at")
+// clang-format on
 
 static const char *const list_sql[] = {
 	"SELECT coalesce(json_agg(x.j ORDER BY x.id DESC), '[]')::text FROM ("

@@ -89,66 +89,54 @@ const char *rw_relayq_fees(char *out, size_t n, const json_t *tx);
 /* A timestamp column as ISO 8601 UTC text (NULL stays NULL). */
 #define RW_RELAYQ_TS(x) "to_char(" x " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
+// clang-format off
+
 /* The fields of one attempt t (relayer_tx) with its receipt r
  * (relayer_receipt, left joined), as json_build_object arguments. Fees and
  * amounts are decimal text (uint256). */
-#define RW_RELAYQ_ATTEMPT_FIELDS                                                                   \
-	"'id', t.id, 'nonce', t.nonce, 'attempt', t.attempt, 'kind', t.kind, "                     \
-	"'state', t.state, 'type', t.type, 'gas_price', t.gas_price::text, "                       \
-	"'max_fee_per_gas', t.max_fee_per_gas::text, "                                             \
-	"'max_priority_fee_per_gas', t.max_priority_fee_per_gas::text, "                           \
-	"'gas_limit', t.gas_limit, 'hash', rw_hex(t.hash), 'broadcasts', t.broadcasts, "           \
-	"'sent_at', " RW_RELAYQ_TS(                                                                \
-		"t.sent_at") ", 'sent_block', t.sent_block, "                                      \
-			     "'last_sent_at', " RW_RELAYQ_TS(                                      \
-				     "t.last_sent_at") ", "                                        \
-						       "'last_error_class', t.last_error_class, "  \
-						       "'last_error', t.last_error, "              \
-						       "'created_at', " RW_RELAYQ_TS(              \
-							       "t.created_at") ", "                \
-									       "'block_number', "  \
-									       "r.block_number, "  \
-									       "'block_hash', "    \
-									       "rw_hex(r.block_"   \
-									       "hash), "           \
-									       "'status', "        \
-									       "r.status, "        \
-									       "'gas_used', "      \
-									       "r.gas_used, "      \
-									       "'effective_gas_"   \
-									       "price', "          \
-									       "r.effective_gas_"  \
-									       "price::text, "     \
-									       "'fee_paid', "      \
-									       "(r.gas_used * "    \
-									       "r.effective_gas_"  \
-									       "price)::text, "    \
-									       "'confirmed', "     \
-									       "r.confirmed, "     \
-									       "'final', r.final"
+#define RW_RELAYQ_ATTEMPT_FIELDS \
+	"'id', t.id, 'nonce', t.nonce, 'attempt', t.attempt, 'kind', t.kind, " \
+	"'state', t.state, 'type', t.type, 'gas_price', t.gas_price::text, " \
+	"'max_fee_per_gas', t.max_fee_per_gas::text, " \
+	"'max_priority_fee_per_gas', t.max_priority_fee_per_gas::text, " \
+	"'gas_limit', t.gas_limit, 'hash', rw_hex(t.hash), 'broadcasts', t.broadcasts, " \
+	"'sent_at', " RW_RELAYQ_TS("t.sent_at") ", 'sent_block', t.sent_block, " \
+	"'last_sent_at', " RW_RELAYQ_TS("t.last_sent_at") ", " \
+	"'last_error_class', t.last_error_class, 'last_error', t.last_error, " \
+	"'created_at', " RW_RELAYQ_TS("t.created_at") ", " \
+	"'block_number', r.block_number, 'block_hash', rw_hex(r.block_hash), " \
+	"'status', r.status, 'gas_used', r.gas_used, " \
+	"'effective_gas_price', r.effective_gas_price::text, " \
+	"'fee_paid', (r.gas_used * r.effective_gas_price)::text, " \
+	"'confirmed', r.confirmed, 'final', r.final"
 
 /* The fields of one request q (relayer_request) with its intent i2, the
  * attempt current when it was filed f and its replacement n, as
  * json_build_object arguments; RW_RELAYQ_REQUEST_FROM joins them. */
-#define RW_RELAYQ_REQUEST_FIELDS                                                                   \
-	"'id', q.id, 'kind', q.kind, 'state', q.state, 'chain_id', q.chain_id, "                   \
-	"'signer', rw_hex(q.signer), 'nonce', q.nonce, 'intent', i2.key, "                         \
-	"'intent_state', i2.state, 'from_tx', rw_hex(f.hash), "                                    \
-	"'tx', CASE WHEN n.id IS NULL THEN NULL ELSE json_build_object('hash', rw_hex(n.hash), "   \
-	"'attempt', n.attempt, 'kind', n.kind, 'state', n.state, 'type', n.type, "                 \
-	"'gas_price', n.gas_price::text, 'max_fee_per_gas', n.max_fee_per_gas::text, "             \
-	"'max_priority_fee_per_gas', n.max_priority_fee_per_gas::text) END, "                      \
-	"'reason', q.reason, 'note', q.note, 'requested_by', q.requested_by, "                     \
-	"'created_at', " RW_RELAYQ_TS("q.created_at") ", 'done_at', " RW_RELAYQ_TS("q.done_at")
-#define RW_RELAYQ_REQUEST_FROM                                                                     \
-	"FROM relayer_request q LEFT JOIN relayer_intent i2 ON i2.id = q.intent_id "               \
-	"LEFT JOIN relayer_tx f ON f.id = q.from_tx_id LEFT JOIN relayer_tx n ON n.id = q.tx_id "
+#define RW_RELAYQ_REQUEST_FIELDS \
+	"'id', q.id, 'kind', q.kind, 'state', q.state, 'chain_id', q.chain_id, " \
+	"'signer', rw_hex(q.signer), 'nonce', q.nonce, 'intent', i2.key, " \
+	"'intent_state', i2.state, 'from_tx', rw_hex(f.hash), " \
+	"'tx', CASE WHEN n.id IS NULL THEN NULL ELSE json_build_object(" \
+	"'hash', rw_hex(n.hash), 'attempt', n.attempt, 'kind', n.kind, " \
+	"'state', n.state, 'type', n.type, 'gas_price', n.gas_price::text, " \
+	"'max_fee_per_gas', n.max_fee_per_gas::text, " \
+	"'max_priority_fee_per_gas', n.max_priority_fee_per_gas::text) END, " \
+	"'reason', q.reason, 'note', q.note, 'requested_by', q.requested_by, " \
+	"'created_at', " RW_RELAYQ_TS("q.created_at") ", " \
+	"'done_at', " RW_RELAYQ_TS("q.done_at")
+#define RW_RELAYQ_REQUEST_FROM \
+	"FROM relayer_request q LEFT JOIN relayer_intent i2 ON i2.id = q.intent_id " \
+	"LEFT JOIN relayer_tx f ON f.id = q.from_tx_id " \
+	"LEFT JOIN relayer_tx n ON n.id = q.tx_id "
 
 /* One event e (relayer_event) as a JSON object; times with milliseconds. */
-#define RW_RELAYQ_EVENT_JSON                                                                       \
-	"json_build_object('id', e.id, 'at', to_char(e.at AT TIME ZONE 'UTC', "                    \
-	"'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), 'kind', e.kind, 'level', e.level, "                 \
+#define RW_RELAYQ_EVENT_JSON \
+	"json_build_object('id', e.id, 'at', to_char(e.at AT TIME ZONE 'UTC', " \
+	"'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), 'kind', e.kind, 'level', e.level, " \
 	"'nonce', e.nonce, 'message', e.message)"
+
+// clang-format on
 
 /* ---- printing ---- */
 
