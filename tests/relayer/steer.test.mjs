@@ -10,6 +10,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import {
   startEnv, Driver, fileIntent, intent, waitStates, waitFor, mintData, sql1, sqlJson, events,
   checkNonces, mine, ethers, quote, loadArtifact, CHAIN_ID,
@@ -92,7 +94,9 @@ test('a stuck transaction is bumped on request, by the rule and the market, and 
   await automine(false);
   try {
     await mineAtBaseFee(GWEI);
-    const d = new Driver(env, { key: signer.privateKey, args: ['--rebroadcast-ms', '300'] }).start();
+    const metrics = path.join(env.dir, 'steer-metrics.txt');
+    const d = new Driver(env, { key: signer.privateKey,
+      args: ['--rebroadcast-ms', '300', '--metrics-file', metrics] }).start();
     const a1 = await sentMint(key, signer, to, 7n);
     // the market moves above what attempt 1 pays: it is stuck (the automatic
     // bump waits stuck_ms, a minute; the operator does not)
@@ -123,6 +127,9 @@ test('a stuck transaction is bumped on request, by the rule and the market, and 
     assert.equal(await env.token.balanceOf(to), 7n, 'minted once');
     await checkNonces(env, signer.address);
     assert.equal(d.log.match(/operator's bump request #\d+: nonce \d+: bump request #\d+ done/g).length, 1);
+    await waitFor(() => fs.existsSync(metrics) && /runway_relayer_requests_total\{chain="local",signer="0x[0-9a-f]{40}",outcome="done"\} 1\n/
+      .test(fs.readFileSync(metrics, 'utf8')), { what: 'the request counted in the metrics' });
+    assert.match(fs.readFileSync(metrics, 'utf8'), /runway_relayer_requests_total\{[^}]*outcome="refused"\} 0\n/);
     // a mined nonce: refused at once
     const again = await runway(['tx', 'bump', `${signer.address}:${a1.nonce}`]);
     assert.equal(again.code, 1);
@@ -226,7 +233,9 @@ test('the original call mined before the no-op: the intent follows its receipt, 
     const a1 = await sentMint(key, signer, to, 3n);
     const filed = await okJson(['tx', 'cancel', `${signer.address.toLowerCase()}:${a1.nonce}`]);
     assert.equal(filed.state, 'requested');
-    assert.equal((await d1.exited).signal, 'SIGKILL', 'killed itself at the crash point');
+    const exit = await Promise.race([d1.exited,
+      new Promise((_, reject) => setTimeout(() => reject(new Error('the driver did not reach the crash point steered in 30 s')), 30000))]);
+    assert.equal(exit.signal, 'SIGKILL', 'killed itself at the crash point');
     assert.match(d1.log, /crashing at steered/);
     const [call, noop] = attempts(signer, a1.nonce);
     assert.deepEqual([call.state, noop.kind, noop.state], ['replaced', 'cancel', 'signed'], 'the no-op stored, never sent');
