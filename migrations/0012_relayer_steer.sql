@@ -9,7 +9,9 @@
 --              call these), rw_relayer_steerable (why a nonce can or cannot
 --              be steered)
 --   engine     rw_relayer_steer_bump, rw_relayer_steer_cancel,
---              rw_relayer_steer_refuse, rw_relayer_underpriced
+--              rw_relayer_steer_refuse, rw_relayer_steer_finish,
+--              rw_relayer_underpriced
+--   triggers   relayer_request_transition, relayer_request_notify
 --   views      relayer_requests
 --   changes    relayer_tx.kind gets 'cancel' (a no-op at an intent's nonce
 --              that replaces its call; it keeps the intent id);

@@ -9,7 +9,6 @@
  * (a replacement with bumped fees, or a no-op self-transfer at the nonce)
  * and marks it done or refused with a reason. --wait listens on channel
  * rw_relayer_request until then. */
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

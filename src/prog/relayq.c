@@ -6,7 +6,6 @@
 #include <sys/select.h>
 #include <time.h>
 
-#include "hex.h"
 #include "key.h"
 #include "pg.h"
 #include "relayq.h"
