@@ -1,5 +1,5 @@
 /* relayer_steer.c: operators' requests (relayer_request,
- * migrations/0012_relayer_steer.sql). An operator asks, through SQL
+ * migrations/0023_relayer_steer.sql). An operator asks, through SQL
  * (rw_tx_request: `runway tx bump|cancel`), for a nonce's current attempt
  * to be replaced now: with bumped fees (bump), or with a no-op
  * self-transfer that cancels its intent (cancel). The CLI never signs; the

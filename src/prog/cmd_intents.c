@@ -1,6 +1,6 @@
 /* cmd_intents.c: `runway intents [list]|show|cancel|retry`: the relayer's
  * queue of business actions (relayer_intent, migrations/0010_relayer.sql,
- * 0012_relayer_steer.sql; src/engine/RELAYER.md).
+ * 0023_relayer_steer.sql; src/engine/RELAYER.md).
  *
  * list and show read the tables; cancel and retry call rw_intent_cancel
  * and rw_intent_retry, whose refusals (an intent with a transaction on the

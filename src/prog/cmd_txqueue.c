@@ -1,6 +1,6 @@
 /* cmd_txqueue.c: `runway tx list|show|bump|cancel`: the relayer's
  * transactions (attempts, relayer_tx) and operators' requests to steer
- * them (relayer_request, migrations/0012_relayer_steer.sql;
+ * them (relayer_request, migrations/0023_relayer_steer.sql;
  * src/engine/RELAYER.md). cmd_tx.c dispatches here.
  *
  * The CLI never signs these: bump and cancel file a request with

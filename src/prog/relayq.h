@@ -4,7 +4,7 @@
  * the right exit code, tables, ages and fees in words, and waiting for an
  * operator's request to be carried out.
  *
- * Every rule lives in SQL (migrations/0010_relayer.sql, 0012_relayer_steer
+ * Every rule lives in SQL (migrations/0010_relayer.sql, 0023_relayer_steer
  * .sql): these commands call the same functions a web console would and
  * print what they return. */
 #ifndef RW_RELAYQ_H

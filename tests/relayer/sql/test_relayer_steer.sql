@@ -1,4 +1,4 @@
--- test_relayer_steer: operators' requests (migrations/0012_relayer_steer.sql):
+-- test_relayer_steer: operators' requests (migrations/0023_relayer_steer.sql):
 -- filing bump and cancel requests and every refusal, the engine's side
 -- (steer_bump, steer_cancel, steer_refuse), the cancel no-op through mined,
 -- reorged, the original winning the race, and a nonce lost to another

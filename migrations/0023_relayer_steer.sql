@@ -1,4 +1,4 @@
--- 0012_relayer_steer: operators steer the relayer's queue (issue 6): bump a
+-- 0023_relayer_steer: operators steer the relayer's queue (issue 6): bump a
 -- stuck transaction now, or cancel an intent that already has a nonce by
 -- replacing its transaction with a no-op self-transfer at the same nonce.
 --
