@@ -83,6 +83,7 @@ static const char *const step_names[RW_RELAYER_STEP_COUNT] = {
 	[RW_RELAYER_STEP_REPLACED] = "replaced",   [RW_RELAYER_STEP_FILLED] = "filled",
 	[RW_RELAYER_STEP_BROADCAST] = "broadcast", [RW_RELAYER_STEP_SENT] = "sent",
 	[RW_RELAYER_STEP_RECEIPTS] = "receipts",   [RW_RELAYER_STEP_MINED] = "mined",
+	[RW_RELAYER_STEP_STEERED] = "steered",
 };
 
 const char *rw_relayer_step_name(enum rw_relayer_step step)
@@ -465,6 +466,7 @@ static const step_fn steps[RL_STEPS] = {
 	[RL_RELOAD] = rw_relayer_step_reload,
 	[RL_LOST_CHECK] = rw_relayer_step_lost_check,
 	[RL_LOST_WRITE] = rw_relayer_step_lost_write,
+	[RL_STEER] = rw_relayer_step_steer,
 	[RL_FILL] = rw_relayer_step_fill,
 	[RL_BUMP] = rw_relayer_step_bump,
 	[RL_TAKE] = rw_relayer_step_take,
@@ -848,6 +850,16 @@ int rw_relayer_metrics(struct rw_buf *out, const struct rw_relayer *rl, int head
 	if (r == 0)
 		r = metric_u64(out, rl, header, "runway_relayer_estimate_reverts_total", "counter",
 			       "Gas estimations that reverted.", s->estimate_reverts);
+	if (r == 0)
+		r = head(out, header, "runway_relayer_requests_total", "counter",
+			 "Operators' bump and cancel requests by outcome.");
+	const char *outcomes[2] = { "done", "refused" };
+	uint64_t requests[2] = { s->requests_done, s->requests_refused };
+	for (int i = 0; r == 0 && i < 2; i++)
+		r = appf(out,
+			 "runway_relayer_requests_total{chain=\"%s\",signer=\"%s\",outcome=\"%s\"} "
+			 "%" PRIu64 "\n",
+			 rl->name, rl->addr_hex, outcomes[i], requests[i]);
 	if (r == 0)
 		r = head(out, header, "runway_relayer_errors_total", "counter",
 			 "Failed requests and broadcast answers by class.");

@@ -56,6 +56,8 @@ enum rw_relayer_step {
 	RW_RELAYER_STEP_SENT,      /* broadcast results stored */
 	RW_RELAYER_STEP_RECEIPTS,  /* receipts fetched, not yet stored */
 	RW_RELAYER_STEP_MINED,     /* receipts and confirmations stored */
+	RW_RELAYER_STEP_STEERED,   /* operators' requests carried out and committed, their
+				    * replacements not yet broadcast */
 	RW_RELAYER_STEP_COUNT
 };
 
@@ -157,6 +159,8 @@ struct rw_relayer_stats {
 	uint64_t reorged;             /* receipts undone by a reorg */
 	uint64_t nonce_taken;         /* nonces found used by another sender */
 	uint64_t estimate_reverts;    /* estimations that reverted */
+	uint64_t requests_done;       /* operators' bump and cancel requests carried out */
+	uint64_t requests_refused;    /* operators' requests refused (the reason is stored) */
 	uint64_t db_errors;           /* failed database jobs */
 	uint64_t errors[RW_RPC_OTHER + 1]; /* failed requests and broadcasts by class */
 };

@@ -171,9 +171,10 @@ static int decide(struct rw_relayer *rl, struct rw_pg_job *job, size_t i, size_t
 static void log_change(struct rw_relayer *rl, const struct rl_tx *t, const struct rl_change *c,
 		       const char *answer)
 {
-	char h[67], b[67];
+	char h[67], b[67], cancel[RL_KEY_MAX + 32];
 	hash_hex(h, t->hash);
-	const char *who = t->key[0] ? t->key : "gap filler";
+	snprintf(cancel, sizeof(cancel), "the no-op cancelling %s", t->key);
+	const char *who = t->kind == RL_KIND_CANCEL ? cancel : t->key[0] ? t->key : "gap filler";
 	if (c->unmined) {
 		rl->st.reorged++;
 		rw_relayer_say(rl, RW_RELAYER_WARN,

@@ -14,7 +14,8 @@
  *                                      balance, fee history, gas price,
  *                                      chain id
  *   load             relayer_sync.c    rw_relayer_sync, then the attempts of
- *                                      every open nonce, the gaps, the counts
+ *                                      every open nonce, the gaps, the
+ *                                      operators' open requests, the counts
  *   receipts         relayer_confirm.c a receipt for every loaded attempt
  *   receipts_write   relayer_confirm.c rw_relayer_mined / unmined / settle in
  *                                      one transaction
@@ -24,6 +25,9 @@
  *                                      receipts of every attempt of suspect
  *                                      nonces, in one batch (one node)
  *   lost_write       relayer_confirm.c rw_relayer_lost
+ *   steer            relayer_steer.c   carry out operators' requests: sign
+ *                                      and store bumps and cancel no-ops,
+ *                                      or refuse them, in one transaction
  *   fill             relayer_submit.c  sign and store no-op fillers for gaps
  *   bump             relayer_submit.c  sign and store replacements of stuck
  *                                      attempts
@@ -34,8 +38,8 @@
  *                                      endpoint
  *   sent_write       relayer_submit.c  rw_relayer_sent for each
  *
- * Every step that stores (receipts_write, lost_write, fill, bump, assign,
- * sent_write) is one PostgreSQL transaction; what is signed is stored
+ * Every step that stores (receipts_write, lost_write, steer, fill, bump,
+ * assign, sent_write) is one PostgreSQL transaction; what is signed is stored
  * before the broadcast step sends it. */
 #ifndef RW_RELAYER_INT_H
 #define RW_RELAYER_INT_H
@@ -57,6 +61,7 @@
 #define RL_KEY_MAX       201  /* an intent key and its NUL */
 #define RL_ARGS_MAX      16   /* parameters of one statement */
 #define RL_REASON_MAX    512  /* a revert reason */
+#define RL_STEER_MAX     16   /* operators' requests carried out per round */
 #define RL_INTENT_STATES 8
 
 /* The steps of a round, in order. */
@@ -68,6 +73,7 @@ enum rl_step {
 	RL_RELOAD,
 	RL_LOST_CHECK,
 	RL_LOST_WRITE,
+	RL_STEER,
 	RL_FILL,
 	RL_BUMP,
 	RL_TAKE,
@@ -79,6 +85,10 @@ enum rl_step {
 };
 
 enum rl_tx_state { RL_TX_SIGNED, RL_TX_SENT, RL_TX_MINED, RL_TX_REPLACED, RL_TX_LOST };
+
+/* What an attempt is (relayer_tx.kind): an intent's call, a no-op that
+ * closes a gap, or a no-op that cancels an intent at its nonce. */
+enum rl_tx_kind { RL_KIND_INTENT, RL_KIND_FILLER, RL_KIND_CANCEL };
 
 /* What this round learned of one attempt's receipt. */
 enum rl_seen { RL_SEEN_UNKNOWN = 0, RL_SEEN_ABSENT, RL_SEEN_PRESENT };
@@ -96,6 +106,7 @@ struct rl_receipt {
 struct rl_tx {
 	int64_t id;
 	int64_t intent_id; /* 0: a filler */
+	enum rl_tx_kind kind;
 	char key[RL_KEY_MAX];
 	uint64_t nonce;
 	unsigned attempt;
@@ -168,6 +179,18 @@ struct rl_intent {
 	int estimated; /* 1 gas known, -1 reverted, 0 not known */
 	uint64_t gas_limit;
 	char reason[RL_REASON_MAX];
+};
+
+/* An operator's open request (relayer_request), as the load step read it,
+ * and what the steer step made of it. */
+struct rl_request {
+	int64_t id;
+	int cancel; /* 0: bump, 1: cancel */
+	uint64_t nonce;
+	/* the steer step */
+	int64_t prev_id;            /* the attempt replaced; 0: refused */
+	size_t item;                /* its replacement in items, when prev_id */
+	char reason[RL_REASON_MAX]; /* the engine's refusal; "" lets SQL say why */
 };
 
 /* A nonce gap and when it was first seen. */
@@ -250,6 +273,8 @@ struct rw_relayer {
 	struct rl_gap gaps[RL_GAPS_MAX];
 	size_t n_gaps;
 	uint64_t counts_ms; /* when the intent counts were last read */
+	struct rl_request reqs[RL_STEER_MAX];
+	size_t n_reqs;
 
 	/* receipts */
 	int receipts_changed;
@@ -368,6 +393,23 @@ void rw_relayer_items_clear(struct rw_relayer *rl);
 /* Frees the loaded attempts. */
 void rw_relayer_txs_clear(struct rw_relayer *rl);
 
+/* The current attempt among the loaded attempts [i, j) of one nonce, or
+ * NULL when the nonce has a mined attempt, a receipt seen this round, or a
+ * lost one, or no attempt is signed or sent (relayer_submit.c). */
+const struct rl_tx *rw_relayer_current(const struct rw_relayer *rl, size_t i, size_t j);
+
+/* Per fee field, the highest of the loaded attempts [i, j) of one nonce
+ * (relayer_submit.c). */
+void rw_relayer_highest_fees(struct rw_relayer_fees *ret, const struct rw_relayer *rl, size_t i,
+			     size_t j);
+
+/* Writes "gas price N" or "max fee N, tip M" (wei) into out
+ * (relayer_submit.c). */
+void rw_relayer_fees_text(char *out, size_t n, const struct rw_relayer_fees *f);
+
+/* Reads the open requests the load step asked for (relayer_steer.c). */
+void rw_relayer_requests_read(struct rw_relayer *rl, const PGresult *res);
+
 /* ---- relayer_key.c ---- */
 
 /* A page for the key: locked in memory where allowed, left out of core
@@ -399,6 +441,7 @@ int rw_relayer_step_receipts(struct rw_relayer *rl);       /* relayer_confirm.c 
 int rw_relayer_step_receipts_write(struct rw_relayer *rl); /* relayer_confirm.c */
 int rw_relayer_step_lost_check(struct rw_relayer *rl);     /* relayer_confirm.c */
 int rw_relayer_step_lost_write(struct rw_relayer *rl);     /* relayer_confirm.c */
+int rw_relayer_step_steer(struct rw_relayer *rl);          /* relayer_steer.c */
 int rw_relayer_step_fill(struct rw_relayer *rl);           /* relayer_submit.c */
 int rw_relayer_step_bump(struct rw_relayer *rl);           /* relayer_submit.c */
 int rw_relayer_step_broadcast(struct rw_relayer *rl);      /* relayer_submit.c */

@@ -124,9 +124,8 @@ int rw_relayer_step_fill(struct rw_relayer *rl)
 
 /* ---- fee bumps --------------------------------------------------------------- */
 
-/* Per field, the highest fees of the attempts [i, j). */
-static void highest_fees(struct rw_relayer_fees *ret, const struct rw_relayer *rl, size_t i,
-			 size_t j)
+void rw_relayer_highest_fees(struct rw_relayer_fees *ret, const struct rw_relayer *rl, size_t i,
+			     size_t j)
 {
 	memset(ret, 0, sizeof(*ret));
 	ret->type = rl->txs[i].fees.type;
@@ -141,9 +140,7 @@ static void highest_fees(struct rw_relayer_fees *ret, const struct rw_relayer *r
 	}
 }
 
-/* The current attempt of [i, j) when the nonce has no mined one, else
- * NULL. */
-static const struct rl_tx *current(const struct rw_relayer *rl, size_t i, size_t j)
+const struct rl_tx *rw_relayer_current(const struct rw_relayer *rl, size_t i, size_t j)
 {
 	const struct rl_tx *cur = NULL;
 	for (size_t k = i; k < j; k++) {
@@ -163,7 +160,7 @@ static int stuck(const struct rw_relayer *rl, const struct rl_tx *t)
 	       t->sent_age_ms >= 0 && (uint64_t)t->sent_age_ms >= rl->p.opts.stuck_ms;
 }
 
-static void fees_text(char *out, size_t n, const struct rw_relayer_fees *f)
+void rw_relayer_fees_text(char *out, size_t n, const struct rw_relayer_fees *f)
 {
 	char a[RW_U256_DEC_MAX], b[RW_U256_DEC_MAX];
 	if (f->type == 0) {
@@ -181,7 +178,7 @@ static void fees_text(char *out, size_t n, const struct rw_relayer_fees *f)
 static int bump_one(struct rw_relayer *rl, size_t i, size_t j, const struct rl_tx *cur)
 {
 	struct rw_relayer_fees hi, nf;
-	highest_fees(&hi, rl, i, j);
+	rw_relayer_highest_fees(&hi, rl, i, j);
 	const struct rw_relayer_fees *market = rl->bump_ok ? &rl->fees : NULL;
 	if (rw_relayer_fees_bump(&nf, &hi, market, &rl->p.opts.fee_cap) < 0) {
 		if (cur->attempt == 1 || cur->last_sent_age_ms < 0 ||
@@ -230,7 +227,7 @@ static void on_bumped(struct rw_pg *pg, const struct rw_pg_reply *reply, void *a
 			continue;
 		char h[67], f[200];
 		hash_hex(h, it->hash);
-		fees_text(f, sizeof(f), &it->fees);
+		rw_relayer_fees_text(f, sizeof(f), &it->fees);
 		rw_relayer_say(rl, RW_RELAYER_WARN, "nonce %" PRIu64 ": stuck; replaced by %s (%s)",
 			       it->nonce, h, f);
 		rl->st.bumps++;
@@ -270,7 +267,7 @@ int rw_relayer_step_bump(struct rw_relayer *rl)
 		size_t j = i + 1;
 		while (j < rl->n_txs && rl->txs[j].nonce == rl->txs[i].nonce)
 			j++;
-		const struct rl_tx *cur = current(rl, i, j);
+		const struct rl_tx *cur = rw_relayer_current(rl, i, j);
 		if (cur && stuck(rl, cur))
 			r = bump_one(rl, i, j, cur);
 		i = j;
@@ -326,7 +323,7 @@ static int add_resends(struct rw_relayer *rl)
 		size_t j = i + 1;
 		while (j < rl->n_txs && rl->txs[j].nonce == rl->txs[i].nonce)
 			j++;
-		const struct rl_tx *cur = current(rl, i, j);
+		const struct rl_tx *cur = rw_relayer_current(rl, i, j);
 		i = j;
 		if (!cur || nonce_sent(rl, cur->nonce))
 			continue;

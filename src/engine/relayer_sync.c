@@ -1,7 +1,7 @@
 /* relayer_sync.c: the first steps of a round: what the chain says (head,
  * finalized block, nonce counts, balance, fee market, chain id) and what
  * PostgreSQL holds (rw_relayer_sync, the attempts of every open nonce, the
- * nonce gaps, the intent counts). */
+ * nonce gaps, the operators' open requests, the intent counts). */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -179,12 +179,13 @@ static const char sql_sync[] =
 static const char sql_txs[] =
 	"SELECT t.id, coalesce(t.intent_id, 0), coalesce(i.key, ''), t.nonce, t.attempt, t.state, "
 	"t.type, coalesce(t.gas_price, 0), coalesce(t.max_fee_per_gas, 0), "
-	"coalesce(t.max_priority_fee_per_gas, 0), t.gas_limit, coalesce(i.value, 0), "
+	"coalesce(t.max_priority_fee_per_gas, 0), t.gas_limit, "
+	"CASE WHEN t.kind = 'intent' THEN i.value ELSE 0 END, "
 	"encode(t.hash, 'hex'), encode(t.raw, 'hex'), "
 	"coalesce((extract(epoch FROM now() - t.sent_at) * 1000)::bigint, -1), "
 	"coalesce((extract(epoch FROM now() - t.last_sent_at) * 1000)::bigint, -1), "
 	"coalesce(t.sent_block, -1), coalesce(r.block_number, -1), "
-	"coalesce(encode(r.block_hash, 'hex'), '') "
+	"coalesce(encode(r.block_hash, 'hex'), ''), t.kind "
 	"FROM relayer_tx t "
 	"LEFT JOIN relayer_intent i ON i.id = t.intent_id "
 	"LEFT JOIN relayer_receipt r ON r.tx_hash = t.hash "
@@ -194,6 +195,12 @@ static const char sql_txs[] =
 	"WHERE o.chain_id = $1::bigint AND o.signer = $2::bytea AND (o.state IN ('signed', 'sent') "
 	"OR (o.state = 'mined' AND NOT orc.final AND orc.block_number > $3::bigint))) "
 	"ORDER BY t.nonce, t.attempt LIMIT " RW_RELAYER_STR(RL_LOAD_MAX);
+
+/* The operators' open requests for this signer, oldest first. */
+static const char sql_requests[] =
+	"SELECT id, kind, nonce FROM relayer_request "
+	"WHERE chain_id = $1::bigint AND signer = $2::bytea AND state = 'requested' "
+	"ORDER BY id LIMIT " RW_RELAYER_STR(RL_STEER_MAX);
 
 /* Nonces from the chain's count to next_nonce with no current or mined
  * attempt. */
@@ -211,7 +218,7 @@ static const char sql_counts[] =
 	"NULL) "
 	"GROUP BY state";
 
-enum { S_SYNC, S_TXS, S_GAPS, S_COUNTS };
+enum { S_SYNC, S_TXS, S_GAPS, S_REQUESTS, S_COUNTS };
 
 static const char *status_name(int s)
 {
@@ -254,6 +261,15 @@ static int add_txs_query(struct rw_relayer *rl, struct rw_pg_job *job)
 	return r;
 }
 
+static enum rl_tx_kind tx_kind(const char *s)
+{
+	if (s && strcmp(s, "filler") == 0)
+		return RL_KIND_FILLER;
+	if (s && strcmp(s, "cancel") == 0)
+		return RL_KIND_CANCEL;
+	return RL_KIND_INTENT;
+}
+
 static enum rl_tx_state tx_state(const char *s)
 {
 	if (!s)
@@ -282,6 +298,7 @@ static int read_tx(struct rl_tx *t, const PGresult *res, int row)
 	r |= rw_relayer_cell_i64(&v[0], res, row, 3);
 	r |= rw_relayer_cell_i64(&v[1], res, row, 4);
 	t->state = tx_state(rw_relayer_cell(res, row, 5));
+	t->kind = tx_kind(rw_relayer_cell(res, row, 19));
 	r |= rw_relayer_cell_i64(&v[2], res, row, 6);
 	r |= rw_relayer_cell_u256(&t->fees.gas_price, res, row, 7);
 	r |= rw_relayer_cell_u256(&t->fees.max_fee, res, row, 8);
@@ -431,7 +448,8 @@ static void on_load(struct rw_pg *pg, const struct rw_pg_reply *reply, void *arg
 	if (rw_relayer_back(rl))
 		return;
 	const PGresult *sync = reply->n > S_SYNC ? reply->results[S_SYNC] : NULL;
-	if (!sync || PQntuples(sync) != 1 || !reply->results[S_TXS] || !reply->results[S_GAPS]) {
+	if (!sync || PQntuples(sync) != 1 || !reply->results[S_TXS] || !reply->results[S_GAPS] ||
+	    !reply->results[S_REQUESTS]) {
 		rw_relayer_pg_failed(rl, "loading the signer's state", reply);
 		rw_relayer_abort(rl);
 		return;
@@ -446,6 +464,7 @@ static void on_load(struct rw_pg *pg, const struct rw_pg_reply *reply, void *arg
 		return;
 	}
 	read_gaps(rl, reply->results[S_GAPS]);
+	rw_relayer_requests_read(rl, reply->results[S_REQUESTS]);
 	if (reply->n > S_COUNTS && reply->results[S_COUNTS]) {
 		read_counts(rl, reply->results[S_COUNTS]);
 		rl->counts_ms = uv_now(rl->loop);
@@ -480,6 +499,11 @@ int rw_relayer_step_load(struct rw_relayer *rl)
 	int r = rw_relayer_job_add(job, sql_sync, &a);
 	if (r == 0)
 		r = add_txs_query(rl, job);
+	if (r == 0) {
+		rw_relayer_arg_u64(&a, rl->chain_id);
+		rw_relayer_arg_text(&a, rl->addr_bytea);
+		r = rw_relayer_job_add(job, sql_requests, &a);
+	}
 	if (r == 0 && (rl->counts_ms == 0 || uv_now(rl->loop) - rl->counts_ms >= COUNTS_EVERY_MS)) {
 		rw_relayer_arg_u64(&a, rl->chain_id);
 		rw_relayer_arg_text(&a, rl->addr_bytea);

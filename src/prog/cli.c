@@ -6,7 +6,9 @@
 
 #include "config.h"
 #include "err.h"
+#include "hex.h"
 #include "key.h"
+#include "rwconfig.h"
 
 void rw_cli_err(const struct rw_cli *cli, const char *fmt, ...)
 {
@@ -62,6 +64,25 @@ int rw_cli_addr(const struct rw_cli *cli, const char *opt, const char *v, uint8_
 		return rw_cli_usage(cli, "%s %s has a wrong EIP-55 checksum", opt, v);
 	if (r < 0)
 		return rw_cli_usage(cli, "%s '%s' is not a 0x-prefixed 20-byte address", opt, v);
+	return 0;
+}
+
+int rw_cli_addr_hex(const struct rw_cli *cli, const char *opt, const char *v, char out[43])
+{
+	uint8_t a[20];
+	int r = rw_cli_addr(cli, opt, v, a);
+	if (r == 0)
+		rw_hex_encode(out, a, 20, 1);
+	return r;
+}
+
+int rw_cli_config(const struct rw_cli *cli, struct rw_config **ret)
+{
+	char msg[RW_CONFIG_ERRLEN];
+	if (cli->config_path && rw_config_load(ret, cli->config_path, msg, sizeof(msg)) < 0) {
+		rw_cli_err(cli, "%s", msg);
+		return RW_EXIT_FAIL;
+	}
 	return 0;
 }
 

@@ -42,6 +42,16 @@ int rw_cli_opt_value(const struct rw_cli *cli, int argc, char **argv, int *i, co
  * after a usage error naming the option and the value. */
 int rw_cli_addr(const struct rw_cli *cli, const char *opt, const char *v, uint8_t ret[20]);
 
+/* rw_cli_addr, giving "0x" + 40 lowercase hex digits in out. */
+int rw_cli_addr_hex(const struct rw_cli *cli, const char *opt, const char *v, char out[43]);
+
+struct rw_config;
+
+/* Loads the --config file into *ret when one was given (*ret stays NULL
+ * otherwise). Returns 0, or RW_EXIT_FAIL after the loader's message (which
+ * names the file and key); free *ret with rw_config_free either way. */
+int rw_cli_config(const struct rw_cli *cli, struct rw_config **ret);
+
 /* Prints the version line "PROG VERSION" to standard output. */
 void rw_cli_version(const struct rw_cli *cli);
 

@@ -15,5 +15,10 @@ int rw_cmd_check(struct rw_cli *cli, int argc, char **argv);
 int rw_cmd_extend(struct rw_cli *cli, int argc, char **argv);
 int rw_cmd_app(struct rw_cli *cli, int argc, char **argv);
 int rw_cmd_instance(struct rw_cli *cli, int argc, char **argv);
+int rw_cmd_intents(struct rw_cli *cli, int argc, char **argv);
+
+/* `runway tx list|show|bump|cancel` (cmd_txqueue.c), which rw_cmd_tx
+ * dispatches to; argv[1] is the subcommand. */
+int rw_cmd_txqueue(struct rw_cli *cli, int argc, char **argv);
 
 #endif

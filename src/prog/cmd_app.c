@@ -374,18 +374,13 @@ static void mirror_row(struct ctx *c, PGresult *r)
 
 static int from_mirror(struct ctx *c)
 {
-	const char *conninfo = rw_pg_conninfo(c->cli->database_url);
-	if (!conninfo && c->cfg)
-		conninfo = c->cfg->database_url.v;
+	int rc = rw_pgsync_connect(&c->db, &c->db_open, c->cli, c->cfg);
+	if (rc != 0)
+		return rc;
 	struct rw_pgsync_err err;
-	c->db_open = 1;
-	if (rw_pgsync_open(&c->db, conninfo, &err) < 0)
-		return rw_pgsync_fail(c->cli, &err);
 	char prov[43], app[43], chain[24];
-	prov[0] = app[0] = '0';
-	prov[1] = app[1] = 'x';
-	rw_hex_encode(prov + 2, c->a.provider, 20, 0);
-	rw_hex_encode(app + 2, c->a.app, 20, 0);
+	rw_hex_encode(prov, c->a.provider, 20, 1);
+	rw_hex_encode(app, c->a.app, 20, 1);
 	snprintf(chain, sizeof(chain), "%" PRIu64, c->a.chain_id);
 	const char *params[] = { prov, app, c->a.chain_id ? chain : NULL };
 	PGresult *r = rw_pgsync_exec(&c->db, sql_app, 3, params, &err);
@@ -683,12 +678,8 @@ static void print_text(const json_t *o)
 
 static int status(struct ctx *c)
 {
-	char msg[RW_CONFIG_ERRLEN];
-	if (c->cli->config_path &&
-	    rw_config_load(&c->cfg, c->cli->config_path, msg, sizeof(msg)) < 0) {
-		rw_cli_err(c->cli, "%s", msg);
+	if (rw_cli_config(c->cli, &c->cfg) != 0)
 		return RW_EXIT_FAIL;
-	}
 	int mirror = c->a.source == 'm' || (!c->a.source && (rw_pg_conninfo(c->cli->database_url) ||
 							     (c->cfg && c->cfg->database_url.v)));
 	if (mirror && c->a.from_block)

@@ -90,20 +90,9 @@ static int parse(struct ctx *c, int argc, char **argv, const char **chain)
  * exit code after the message. */
 static int open_db(struct ctx *c)
 {
-	char msg[RW_CONFIG_ERRLEN];
-	if (c->cli->config_path &&
-	    rw_config_load(&c->cfg, c->cli->config_path, msg, sizeof(msg)) < 0) {
-		rw_cli_err(c->cli, "%s", msg);
+	if (rw_cli_config(c->cli, &c->cfg) != 0)
 		return RW_EXIT_FAIL;
-	}
-	const char *conninfo = rw_pg_conninfo(c->cli->database_url);
-	if (!conninfo && c->cfg)
-		conninfo = c->cfg->database_url.v;
-	struct rw_pgsync_err err;
-	c->db_open = 1;
-	if (rw_pgsync_open(&c->db, conninfo, &err) < 0)
-		return rw_pgsync_fail(c->cli, &err);
-	return 0;
+	return rw_pgsync_connect(&c->db, &c->db_open, c->cli, c->cfg);
 }
 
 /* Runs a statement with the chain id as $1. Returns the result or NULL

@@ -294,12 +294,8 @@ static int parse(struct rw_cli *cli, int argc, char **argv, struct args *a)
  * node and the expected chain id. Returns 0 or an exit code. */
 static int setup_config(struct ctx *c)
 {
-	char msg[RW_CONFIG_ERRLEN];
-	if (c->cli->config_path &&
-	    rw_config_load(&c->cfg, c->cli->config_path, msg, sizeof(msg)) < 0) {
-		rw_cli_err(c->cli, "%s", msg);
+	if (rw_cli_config(c->cli, &c->cfg) != 0)
 		return RW_EXIT_FAIL;
-	}
 	uint64_t want = c->a.chain_id ? strtoull(c->a.chain_id, NULL, 10) : 0;
 	for (size_t i = 0; c->cfg && i < c->cfg->n_chains; i++)
 		if (c->cfg->chains[i].chain_id == want || (!want && c->cfg->n_chains == 1))

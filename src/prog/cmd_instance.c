@@ -195,19 +195,6 @@ static int take(struct rw_cli *cli, int argc, char **argv, int *i, const char *n
 	return rw_cli_opt_value(cli, argc, argv, i, name, ret);
 }
 
-/* "0x" + 40 hex digits into lowercase hex; 0 or a usage exit code. */
-static int parse_addr(struct rw_cli *cli, const char *opt, const char *v, char out[43])
-{
-	uint8_t a[20];
-	int r = rw_addr_parse(a, v, strlen(v));
-	if (r == RW_ECHECKSUM)
-		return rw_cli_usage(cli, "%s %s has a wrong EIP-55 checksum", opt, v);
-	if (r < 0)
-		return rw_cli_usage(cli, "%s '%s' is not a 0x-prefixed 20-byte address", opt, v);
-	rw_hex_encode(out, a, 20, 1);
-	return 0;
-}
-
 /* An instance id: "0x" + 64 hex digits into lowercase hex; 0 or a usage
  * exit code. */
 static int parse_id(struct rw_cli *cli, const char *what, const char *v, char out[67])
@@ -263,11 +250,12 @@ static int check_opts(struct rw_cli *cli, const char *sub, int allow, struct opt
 				"--chain-id needs a chain id (a whole number above 0), not '%s'",
 				o->chain_id);
 	}
-	if (o->balance && (r = parse_addr(cli, "--balance", o->balance, o->balance_hex)) != 0)
+	if (o->balance && (r = rw_cli_addr_hex(cli, "--balance", o->balance, o->balance_hex)) != 0)
 		return r;
-	if (o->account && (r = parse_addr(cli, "--account", o->account, o->account_hex)) != 0)
+	if (o->account && (r = rw_cli_addr_hex(cli, "--account", o->account, o->account_hex)) != 0)
 		return r;
-	if (o->provider && (r = parse_addr(cli, "--provider", o->provider, o->provider_hex)) != 0)
+	if (o->provider &&
+	    (r = rw_cli_addr_hex(cli, "--provider", o->provider, o->provider_hex)) != 0)
 		return r;
 	if (allow & OPT_CREATE) {
 		if (!o->account)
@@ -361,36 +349,11 @@ static int parse(struct rw_cli *cli, int argc, char **argv, int allow, const cha
 
 /* ---- database ------------------------------------------------------------ */
 
-/* A failed statement: exit 2 for a malformed argument (22023), else 1 with
- * the message, its detail and hint. */
-static int db_fail(struct rw_cli *cli, const struct rw_pgsync_err *e)
-{
-	if (strcmp(e->sqlstate, "22023") == 0)
-		return rw_cli_usage(cli, "%s", e->msg);
-	rw_cli_err(cli, "%s", e->msg);
-	if (e->hint[0])
-		rw_cli_err(cli, "hint: %s", e->hint);
-	return RW_EXIT_FAIL;
-}
-
 static int ctx_open(struct ctx *c)
 {
-	char msg[RW_CONFIG_ERRLEN];
-	if (c->cli->config_path &&
-	    rw_config_load(&c->cfg, c->cli->config_path, msg, sizeof(msg)) < 0) {
-		rw_cli_err(c->cli, "%s", msg);
+	if (rw_cli_config(c->cli, &c->cfg) != 0)
 		return RW_EXIT_FAIL;
-	}
-	const char *conninfo = rw_pg_conninfo(c->cli->database_url);
-	if (!conninfo && c->cfg)
-		conninfo = c->cfg->database_url.v;
-	struct rw_pgsync_err err;
-	c->db_open = 1;
-	if (rw_pgsync_open(&c->db, conninfo, &err) < 0) {
-		rw_cli_err(c->cli, "%s", err.msg);
-		return RW_EXIT_FAIL;
-	}
-	return 0;
+	return rw_pgsync_connect(&c->db, &c->db_open, c->cli, c->cfg);
 }
 
 static void ctx_close(struct ctx *c)
@@ -408,7 +371,7 @@ static int query_text(struct ctx *c, const char *sql, int n, const char *const *
 	*ret = NULL;
 	PGresult *r = rw_pgsync_exec(&c->db, sql, n, params, &err);
 	if (!r)
-		return db_fail(c->cli, &err);
+		return rw_pgsync_fail(c->cli, &err);
 	if (PQntuples(r) > 0 && !PQgetisnull(r, 0, 0)) {
 		*ret = strdup(PQgetvalue(r, 0, 0));
 		if (!*ret) {
@@ -466,7 +429,7 @@ static int resolve_target(struct ctx *c, const struct opts *o, struct target *t)
 		"ORDER BY b.chain_id, b.address",
 		2, params, &err);
 	if (!r)
-		return db_fail(c->cli, &err);
+		return rw_pgsync_fail(c->cli, &err);
 	int n = PQntuples(r), rc = 0;
 	if (n == 0) {
 		if (balance)
@@ -792,7 +755,7 @@ static int find(struct ctx *c, const struct opts *o, char chain[24], char contra
 				     "rw_instance_find(rw_unhex($1), $2::bigint, rw_unhex($3)) f",
 				     3, params, &err);
 	if (!r)
-		return db_fail(c->cli, &err);
+		return rw_pgsync_fail(c->cli, &err);
 	snprintf(chain, 24, "%s", PQgetvalue(r, 0, 0));
 	snprintf(contract, 43, "%s", PQgetvalue(r, 0, 1));
 	PQclear(r);

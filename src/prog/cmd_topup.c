@@ -167,18 +167,6 @@ static int take(struct rw_cli *cli, int argc, char **argv, int *i, const char *n
 	return rw_cli_opt_value(cli, argc, argv, i, name, ret);
 }
 
-/* Parses "0x" + 40 hex digits into lowercase hex; returns 0 or a usage
- * exit code after the message. */
-static int parse_addr(struct rw_cli *cli, const char *opt, const char *v, char out[43])
-{
-	uint8_t a[20];
-	int r = rw_cli_addr(cli, opt, v, a);
-	if (r != 0)
-		return r;
-	rw_hex_encode(out, a, 20, 1);
-	return 0;
-}
-
 /* Parses the subcommand's arguments (argv[0] is the subcommand). Returns
  * 0, HELP_SHOWN, or an exit code after a usage error. */
 static int parse(struct rw_cli *cli, int argc, char **argv, int allow, const char *help,
@@ -222,9 +210,9 @@ static int parse(struct rw_cli *cli, int argc, char **argv, int allow, const cha
 				o->chain_id);
 	}
 	int r;
-	if (o->balance && (r = parse_addr(cli, "--balance", o->balance, o->balance_hex)) != 0)
+	if (o->balance && (r = rw_cli_addr_hex(cli, "--balance", o->balance, o->balance_hex)) != 0)
 		return r;
-	if (o->account && (r = parse_addr(cli, "--account", o->account, o->account_hex)) != 0)
+	if (o->account && (r = rw_cli_addr_hex(cli, "--account", o->account, o->account_hex)) != 0)
 		return r;
 	if (allow & OPT_AMOUNT) {
 		if (!o->account)
@@ -272,22 +260,9 @@ static int parse(struct rw_cli *cli, int argc, char **argv, int allow, const cha
  * after the message. */
 static int ctx_open(struct ctx *c)
 {
-	char msg[RW_CONFIG_ERRLEN];
-	if (c->cli->config_path &&
-	    rw_config_load(&c->cfg, c->cli->config_path, msg, sizeof(msg)) < 0) {
-		rw_cli_err(c->cli, "%s", msg);
+	if (rw_cli_config(c->cli, &c->cfg) != 0)
 		return RW_EXIT_FAIL;
-	}
-	const char *conninfo = rw_pg_conninfo(c->cli->database_url);
-	if (!conninfo && c->cfg)
-		conninfo = c->cfg->database_url.v;
-	struct rw_pgsync_err err;
-	c->db_open = 1;
-	if (rw_pgsync_open(&c->db, conninfo, &err) < 0) {
-		rw_cli_err(c->cli, "%s", err.msg);
-		return RW_EXIT_FAIL;
-	}
-	return 0;
+	return rw_pgsync_connect(&c->db, &c->db_open, c->cli, c->cfg);
 }
 
 static void ctx_close(struct ctx *c)

@@ -1,4 +1,6 @@
-/* cmd_tx.c: `runway tx sign` (offline signing) and `runway tx decode`. */
+/* cmd_tx.c: `runway tx sign` (offline signing) and `runway tx decode`;
+ * `runway tx list|show|bump|cancel` (the relayer's transactions) live in
+ * cmd_txqueue.c. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,13 +43,24 @@ static const char decode_usage[] =
 	"and prints its fields, hash and recovered sender. With --json, an object\n"
 	"with the JSON-RPC field names plus from and hash.\n";
 
-static const char usage[] = "Usage: runway tx sign [FILE] (--keystore FILE | --key-file FILE)\n"
-			    "       runway tx decode RAW|-\n"
-			    "\n"
-			    "sign    sign a transaction given as JSON, offline\n"
-			    "decode  print a raw transaction's fields, hash and sender\n"
-			    "\n"
-			    "`runway tx sign --help` and `runway tx decode --help` say more.\n";
+static const char usage[] =
+	"Usage: runway tx sign [FILE] (--keystore FILE | --key-file FILE)\n"
+	"       runway tx decode RAW|-\n"
+	"       runway tx list [--signer ADDR] [--state S] [--chain ID] [--limit N]\n"
+	"       runway tx show SIGNER:NONCE|HASH\n"
+	"       runway tx bump SIGNER:NONCE|HASH [--wait [--timeout D]]\n"
+	"       runway tx cancel SIGNER:NONCE|HASH [--wait [--timeout D]]\n"
+	"\n"
+	"sign    sign a transaction given as JSON, offline\n"
+	"decode  print a raw transaction's fields, hash and sender\n"
+	"list    the relayer's transactions (attempts), newest first\n"
+	"show    one nonce of a relayer signer: attempts, receipt, requests, history\n"
+	"bump    ask the running relayer to replace a nonce's transaction now with\n"
+	"        bumped fees\n"
+	"cancel  ask the running relayer to replace an intent's transaction with a\n"
+	"        no-op at its nonce (the intent ends cancelled when it is mined)\n"
+	"\n"
+	"`runway tx SUBCOMMAND --help` says more.\n";
 
 /* Reads all of FILE (or standard input for NULL or "-") into a
  * NUL-terminated buffer with a ceiling. Returns 0 or -1 after a message. */
@@ -324,7 +337,8 @@ static int tx_decode(struct rw_cli *cli, int argc, char **argv)
 int rw_cmd_tx(struct rw_cli *cli, int argc, char **argv)
 {
 	if (argc < 2)
-		return rw_cli_usage(cli, "tx needs a subcommand: sign or decode");
+		return rw_cli_usage(cli, "tx needs a subcommand: sign, decode, list, show, bump or "
+					 "cancel");
 	if (rw_cli_is_help(argv[1])) {
 		fputs(usage, stdout);
 		return RW_EXIT_OK;
@@ -333,5 +347,10 @@ int rw_cmd_tx(struct rw_cli *cli, int argc, char **argv)
 		return tx_sign(cli, argc, argv);
 	if (strcmp(argv[1], "decode") == 0)
 		return tx_decode(cli, argc, argv);
-	return rw_cli_usage(cli, "tx: unknown subcommand '%s' (sign, decode)", argv[1]);
+	if (strcmp(argv[1], "list") == 0 || strcmp(argv[1], "show") == 0 ||
+	    strcmp(argv[1], "bump") == 0 || strcmp(argv[1], "cancel") == 0)
+		return rw_cmd_txqueue(cli, argc, argv);
+	return rw_cli_usage(cli,
+			    "tx: unknown subcommand '%s' (sign, decode, list, show, bump, cancel)",
+			    argv[1]);
 }

@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "pg.h"
 #include "pgsync.h"
+#include "rwconfig.h"
 
 static void err_clear(struct rw_pgsync_err *err)
 {
@@ -102,4 +103,17 @@ int rw_pgsync_fail(const struct rw_cli *cli, const struct rw_pgsync_err *e)
 	if (e->hint[0])
 		rw_cli_err(cli, "hint: %s", e->hint);
 	return RW_EXIT_FAIL;
+}
+
+int rw_pgsync_connect(struct rw_pgsync *s, int *opened, const struct rw_cli *cli,
+		      const struct rw_config *cfg)
+{
+	const char *conninfo = rw_pg_conninfo(cli->database_url);
+	if (!conninfo && cfg)
+		conninfo = cfg->database_url.v;
+	struct rw_pgsync_err err;
+	*opened = 1;
+	if (rw_pgsync_open(s, conninfo, &err) < 0)
+		return rw_pgsync_fail(cli, &err);
+	return 0;
 }

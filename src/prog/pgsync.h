@@ -41,6 +41,15 @@ PGresult *rw_pgsync_exec(struct rw_pgsync *s, const char *sql, int n, const char
 			 struct rw_pgsync_err *err);
 
 struct rw_cli;
+struct rw_config;
+
+/* Connects for a CLI command: to --database-url, else $RUNWAY_DATABASE_URL,
+ * else cfg's database_url (cfg may be NULL), else libpq's defaults (PG*
+ * variables). Returns 0, or the exit code after the message
+ * (rw_pgsync_fail). Sets *opened to 1 first: s must be closed after any
+ * outcome. */
+int rw_pgsync_connect(struct rw_pgsync *s, int *opened, const struct rw_cli *cli,
+		      const struct rw_config *cfg);
 
 /* Reports a failure to the user: the message, then its detail and hint
  * lines when the server gave them. A malformed argument caught by SQL

@@ -17,6 +17,9 @@ static const char usage[] =
 	"Commands:\n"
 	"  keys new|import|address   make, import or show a keystore key\n"
 	"  tx sign|decode            sign a transaction offline; decode a raw one\n"
+	"  tx list|show|bump|cancel  the relayer's transactions; ask it to bump or\n"
+	"                            cancel one (a no-op at its nonce)\n"
+	"  intents [list]|show|cancel|retry  the relayer's queue of intents\n"
 	"  db migrate|status         apply or list the database schema migrations\n"
 	"  cost                      the exact cost of a runway extension\n"
 	"  topup quote|create|cancel|list  top-up sessions on a Balance contract\n"
@@ -54,6 +57,8 @@ static const struct command commands[] = {
 	{ "app", rw_cmd_app },
 	/* billed instances (cmd_instance.c) */
 	{ "instance", rw_cmd_instance },
+	/* the relayer's queue (cmd_intents.c; tx list|show|bump|cancel: cmd_txqueue.c) */
+	{ "intents", rw_cmd_intents },
 };
 
 /* Removes the global options from argv (wherever they are) into cli.

@@ -55,6 +55,9 @@ before(async () => {
     ch.max_block_range = 40;
     ch.reorg_window = MAX_DEPTH + 16;
     ch.confirmations = 2;
+    // No scheduler: its charges would be sent from user3, whose own
+    // transactions the random activity sends too (tests/scheduler covers it).
+    ch.scheduler = { enabled: false };
   };
   config = writeConfig(state, path.join(state, 'devnet.json'), common);
   const slowDir = path.join(state, 'slow');
