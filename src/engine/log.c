@@ -17,6 +17,11 @@ static const char *level_name(enum rw_log_level l)
 	return "?";
 }
 
+int rw_log_enabled(enum rw_log_level level)
+{
+	return level >= log_min;
+}
+
 void rw_log_set_level(enum rw_log_level level)
 {
 	log_min = level;

@@ -18,6 +18,10 @@ enum rw_log_level { RW_LOG_DEBUG, RW_LOG_INFO, RW_LOG_WARN, RW_LOG_ERROR };
 void rw_logv(const char *tag, enum rw_log_level level, const char *fmt, va_list ap)
 	__attribute__((format(printf, 3, 0)));
 
+/* Returns 1 when lines of this level are written (to skip building
+ * costly debug lines). */
+int rw_log_enabled(enum rw_log_level level);
+
 /* Sets the lowest level written (default RW_LOG_INFO), for every engine. */
 void rw_log_set_level(enum rw_log_level level);
 

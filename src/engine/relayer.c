@@ -478,6 +478,51 @@ static const step_fn steps[RL_STEPS] = {
 
 static void on_timer(uv_timer_t *t);
 
+static const char *const rl_step_names[RL_STEPS] = {
+	[RL_CHAIN] = "chain",
+	[RL_LOAD] = "load",
+	[RL_RECEIPTS] = "receipts",
+	[RL_RECEIPTS_WRITE] = "receipts_write",
+	[RL_RELOAD] = "reload",
+	[RL_LOST_CHECK] = "lost_check",
+	[RL_LOST_WRITE] = "lost_write",
+	[RL_STEER] = "steer",
+	[RL_FILL] = "fill",
+	[RL_BUMP] = "bump",
+	[RL_TAKE] = "take",
+	[RL_ESTIMATE] = "estimate",
+	[RL_ASSIGN] = "assign",
+	[RL_BROADCAST] = "broadcast",
+	[RL_SENT_WRITE] = "sent_write",
+};
+
+/* Adds the time since the current step began to its round total. */
+static void step_done(struct rw_relayer *rl)
+{
+	if (rl->step < RL_STEPS)
+		rl->round_ns[rl->step] += uv_hrtime() - rl->step_t0;
+}
+
+/* At debug level: one line with the time of every step of the round that
+ * took at least 0.1 ms, for finding where a round's time goes. */
+static void log_round_times(struct rw_relayer *rl, int ok)
+{
+	if (!rw_log_enabled(RW_LOG_DEBUG))
+		return;
+	char line[512];
+	size_t n = 0;
+	uint64_t total = 0;
+	for (int i = 0; i < RL_STEPS; i++) {
+		total += rl->round_ns[i];
+		if (rl->round_ns[i] >= 100000 && n < sizeof(line))
+			n += (size_t)snprintf(line + n, sizeof(line) - n, " %s %.1f",
+					      rl_step_names[i], (double)rl->round_ns[i] / 1e6);
+	}
+	line[n < sizeof(line) ? n : sizeof(line) - 1] = '\0';
+	rw_relayer_say(rl, RW_RELAYER_DEBUG, "round %" PRIu64 " %s in %.1f ms:%s", rl->st.rounds,
+		       ok ? "done" : "ended early", (double)total / 1e6, n ? line : " (idle)");
+}
+
 static void schedule(struct rw_relayer *rl, uint64_t ms)
 {
 	if (!rl->stopping && rl->timer_open)
@@ -499,6 +544,7 @@ static void round_end(struct rw_relayer *rl, int ok)
 	free(rl->lost);
 	rl->lost = NULL;
 	rl->n_lost = 0;
+	log_round_times(rl, ok);
 	rl->st.rounds++;
 	if (!ok)
 		rl->again = 0;
@@ -509,9 +555,11 @@ static void round_end(struct rw_relayer *rl, int ok)
 static void run_steps(struct rw_relayer *rl)
 {
 	while (!rl->stopping && rl->step < RL_STEPS) {
+		rl->step_t0 = uv_hrtime();
 		int r = steps[rl->step](rl);
 		if (r > 0)
 			return;
+		step_done(rl);
 		if (r < 0) {
 			round_end(rl, 0);
 			return;
@@ -527,12 +575,14 @@ static void run_steps(struct rw_relayer *rl)
 
 void rw_relayer_next(struct rw_relayer *rl)
 {
+	step_done(rl);
 	rl->step++;
 	run_steps(rl);
 }
 
 void rw_relayer_abort(struct rw_relayer *rl)
 {
+	step_done(rl);
 	if (rl->stopping) {
 		rl->round_active = 0;
 		return;
@@ -549,6 +599,7 @@ static void on_timer(uv_timer_t *t)
 	rl->again = 0;
 	rl->step = 0;
 	rl->round_started_ms = uv_now(rl->loop);
+	memset(rl->round_ns, 0, sizeof(rl->round_ns));
 	run_steps(rl);
 }
 

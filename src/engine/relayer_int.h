@@ -62,6 +62,7 @@
 #define RL_ARGS_MAX      16   /* parameters of one statement */
 #define RL_REASON_MAX    512  /* a revert reason */
 #define RL_STEER_MAX     16   /* operators' requests carried out per round */
+#define RL_BCAST_CHUNK   50   /* transactions per broadcast batch */
 #define RL_INTENT_STATES 8
 
 /* The steps of a round, in order. */
@@ -200,10 +201,14 @@ struct rl_gap {
 };
 
 /* The context of one broadcast request: which send, which endpoint. */
+/* One endpoint's broadcast: the sends go to it in nonce order, in batches
+ * of RL_BCAST_CHUNK, one batch at a time; next is the first send not yet
+ * offered. */
 struct rl_bctx {
 	struct rw_relayer *rl;
-	size_t send;
 	size_t endpoint;
+	size_t next;
+	size_t count; /* sends in the batch in flight */
 };
 
 /* Parameters of one statement, as text (the pg job copies them). */
@@ -243,6 +248,8 @@ struct rw_relayer {
 	int first_round;
 	enum rl_step step;
 	uint64_t round_started_ms;
+	uint64_t step_t0;            /* uv_hrtime() when the current step began */
+	uint64_t round_ns[RL_STEPS]; /* time spent in each step this round */
 
 	/* the chain, from the chain step */
 	int chain_ok; /* the node's eth_chainId matched */

@@ -338,13 +338,9 @@ static int add_resends(struct rw_relayer *rl)
 	return 0;
 }
 
-static void on_broadcast(struct rw_rpc *rpc, const struct rw_rpc_result *res, size_t n, void *udata)
+/* Records one endpoint's answer for a send. */
+static void take_answer(struct rw_relayer *rl, struct rl_send *s, const struct rw_rpc_result *res)
 {
-	struct rl_bctx *c = udata;
-	struct rw_relayer *rl = c->rl;
-	if (rw_relayer_back(rl))
-		return;
-	struct rl_send *s = &rl->sends[c->send];
 	s->answers++;
 	if (res->cls != RW_RPC_CANCELLED) {
 		rl->st.broadcasts++;
@@ -357,11 +353,51 @@ static void on_broadcast(struct rw_rpc *rpc, const struct rw_rpc_result *res, si
 		s->cls = res->cls;
 		snprintf(s->message, sizeof(s->message), "%s", res->message);
 	}
+}
+
+static int send_chunk(struct rl_bctx *c);
+
+static void on_broadcast(struct rw_rpc *rpc, const struct rw_rpc_result *res, size_t n, void *udata)
+{
+	struct rl_bctx *c = udata;
+	struct rw_relayer *rl = c->rl;
+	if (rw_relayer_back(rl))
+		return;
+	for (size_t i = 0; i < n && i < c->count; i++)
+		take_answer(rl, &rl->sends[c->next + i], &res[i]);
+	c->next += c->count;
+	if (c->next < rl->n_sends && send_chunk(c) == 0)
+		return;
 	if (--rl->bcast_pending > 0)
 		return;
 	rl->first_round = 0;
 	rw_relayer_hook(rl, RW_RELAYER_STEP_BROADCAST);
 	rw_relayer_next(rl);
+}
+
+/* Offers the next batch of sends (in nonce order) to c's endpoint. A node
+ * that gets a signer's nonces in order can take each at once; out of
+ * order, later ones wait in its queue (a dev node may then never mine
+ * them). Returns 0 when the batch is on its way, else RW_* (the rest of
+ * the sends go unanswered on this endpoint this round: "maybe sent"). */
+static int send_chunk(struct rl_bctx *c)
+{
+	struct rw_relayer *rl = c->rl;
+	struct rw_rpc_req reqs[RL_BCAST_CHUNK];
+	size_t k = rl->n_sends - c->next;
+	if (k > RL_BCAST_CHUNK)
+		k = RL_BCAST_CHUNK;
+	for (size_t i = 0; i < k; i++)
+		reqs[i] = (struct rw_rpc_req){ "eth_sendRawTransaction",
+					       json_pack("[s]", rl->sends[c->next + i].raw_hex) };
+	c->count = k;
+	return rw_relayer_rpc(rl, rl->bc[c->endpoint], reqs, k, 1, on_broadcast, c);
+}
+
+static int by_nonce(const void *a, const void *b)
+{
+	const struct rl_send *x = a, *y = b;
+	return x->nonce < y->nonce ? -1 : x->nonce > y->nonce;
 }
 
 int rw_relayer_step_broadcast(struct rw_relayer *rl)
@@ -375,24 +411,20 @@ int rw_relayer_step_broadcast(struct rw_relayer *rl)
 		rl->first_round = 0;
 		return 0;
 	}
-	size_t need = rl->n_sends * rl->n_bc;
-	if (need > rl->n_bctx) {
-		struct rl_bctx *v = realloc(rl->bctx, need * sizeof(*v));
+	qsort(rl->sends, rl->n_sends, sizeof(rl->sends[0]), by_nonce);
+	if (rl->n_bc > rl->n_bctx) {
+		struct rl_bctx *v = realloc(rl->bctx, rl->n_bc * sizeof(*v));
 		if (!v)
 			return RW_ENOMEM;
 		rl->bctx = v;
-		rl->n_bctx = need;
+		rl->n_bctx = rl->n_bc;
 	}
 	rl->bcast_pending = 0;
-	for (size_t i = 0; i < rl->n_sends; i++) {
-		for (size_t e = 0; e < rl->n_bc; e++) {
-			struct rl_bctx *c = &rl->bctx[i * rl->n_bc + e];
-			*c = (struct rl_bctx){ rl, i, e };
-			struct rw_rpc_req req = { "eth_sendRawTransaction",
-						  json_pack("[s]", rl->sends[i].raw_hex) };
-			if (rw_relayer_rpc(rl, rl->bc[e], &req, 1, 0, on_broadcast, c) == 0)
-				rl->bcast_pending++;
-		}
+	for (size_t e = 0; e < rl->n_bc; e++) {
+		struct rl_bctx *c = &rl->bctx[e];
+		*c = (struct rl_bctx){ rl, e, 0, 0 };
+		if (send_chunk(c) == 0)
+			rl->bcast_pending++;
 	}
 	return rl->bcast_pending > 0 ? 1 : 0;
 }

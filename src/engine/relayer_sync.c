@@ -175,8 +175,18 @@ static const char sql_sync[] =
 
 /* The attempts of every open nonce: one with a current attempt, or a mined
  * one not yet final (or, without a finalized tag, above the settle
- * depth). */
+ * depth). The open nonces are found first, once, each half through its own
+ * partial index (relayer_tx_one_current; relayer_receipt_open, bounded by
+ * block number), so a round costs what is open, never the signer's whole
+ * history; then their attempts by (chain, signer, nonce). */
 static const char sql_txs[] =
+	"WITH open AS MATERIALIZED ("
+	"SELECT nonce FROM relayer_tx WHERE chain_id = $1::bigint AND signer = $2::bytea "
+	"AND state IN ('signed', 'sent') "
+	"UNION "
+	"SELECT o.nonce FROM relayer_receipt orc JOIN relayer_tx o ON o.hash = orc.tx_hash "
+	"WHERE orc.chain_id = $1::bigint AND NOT orc.final AND orc.block_number > $3::bigint "
+	"AND o.chain_id = $1::bigint AND o.signer = $2::bytea AND o.state = 'mined') "
 	"SELECT t.id, coalesce(t.intent_id, 0), coalesce(i.key, ''), t.nonce, t.attempt, t.state, "
 	"t.type, coalesce(t.gas_price, 0), coalesce(t.max_fee_per_gas, 0), "
 	"coalesce(t.max_priority_fee_per_gas, 0), t.gas_limit, "
@@ -186,14 +196,11 @@ static const char sql_txs[] =
 	"coalesce((extract(epoch FROM now() - t.last_sent_at) * 1000)::bigint, -1), "
 	"coalesce(t.sent_block, -1), coalesce(r.block_number, -1), "
 	"coalesce(encode(r.block_hash, 'hex'), ''), t.kind "
-	"FROM relayer_tx t "
+	"FROM open JOIN relayer_tx t ON t.chain_id = $1::bigint AND t.signer = $2::bytea "
+	"AND t.nonce = open.nonce "
 	"LEFT JOIN relayer_intent i ON i.id = t.intent_id "
 	"LEFT JOIN relayer_receipt r ON r.tx_hash = t.hash "
-	"WHERE t.chain_id = $1::bigint AND t.signer = $2::bytea AND t.state <> 'lost' "
-	"AND t.nonce IN (SELECT o.nonce FROM relayer_tx o "
-	"LEFT JOIN relayer_receipt orc ON orc.tx_hash = o.hash "
-	"WHERE o.chain_id = $1::bigint AND o.signer = $2::bytea AND (o.state IN ('signed', 'sent') "
-	"OR (o.state = 'mined' AND NOT orc.final AND orc.block_number > $3::bigint))) "
+	"WHERE t.state <> 'lost' "
 	"ORDER BY t.nonce, t.attempt LIMIT " RW_RELAYER_STR(RL_LOAD_MAX);
 
 /* The operators' open requests for this signer, oldest first. */

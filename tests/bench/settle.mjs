@@ -61,6 +61,12 @@ async function ours(env) {
   const filed = (performance.now() - t0) / 1000;
   const secs = await waitCount(env.url, `SELECT count(*) FROM relayer_intent WHERE key LIKE 'bench:%' AND key <> 'bench:warm'
     AND state IN ('confirmed', 'final')`, N, t0, 'relayer', d);
+  if (process.env.BENCH_SQL) {
+    // A diagnostic statement run at the end of the relayer part, e.g. an
+    // EXPLAIN ANALYZE of the relayer's queries ($SIGNER is the signer's bytea).
+    const q = process.env.BENCH_SQL.replaceAll('$SIGNER', `'\\x${signer.address.toLowerCase().slice(2)}'::bytea`);
+    console.error(sqlRows(env.url, q).map((r) => r.join(' | ')).join('\n'));
+  }
   const st = await d.stop();
   if (process.env.BENCH_LOG) fs.writeFileSync(process.env.BENCH_LOG, d.log);
   if (st.code !== 0) throw new Error(`relayer_driver exit ${JSON.stringify(st)}:\n${d.log.slice(-3000)}`);

@@ -99,7 +99,9 @@ test('a dependent intent waits while the transaction it needs is in flight', asy
     fileIntent(env, 'mint:dep:1', { target: env.tokenAddress, data: mintData(signer.address, 50n), signer: signer.address });
     fileIntent(env, 'refund:dep:1', { target: env.tokenAddress,
       data: i.encodeFunctionData('transfer', [env.wallets[8].address, 50n]), signer: signer.address });
-    const d = new Driver(env, { key: signer.privateKey, args: ['--estimate-retry-ms', '200'] }).start();
+    // 200 ms between estimates, 100 of them: the deferral lasts long enough
+    // to be seen on a busy machine (5 would end it within a second).
+    const d = new Driver(env, { key: signer.privateKey, args: ['--estimate-retry-ms', '200', '--estimate-retries', '100'] }).start();
     await waitFor(() => intent(env, 'mint:dep:1').state === 'pending', { what: 'mint pending' });
     await waitFor(() => /waiting/.test(intent(env, 'refund:dep:1').reason || ''), { what: 'refund deferred' });
     assert.equal(intent(env, 'refund:dep:1').state, 'queued');
