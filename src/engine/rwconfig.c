@@ -943,8 +943,8 @@ static int parse_token(struct ld *l, const char *path, const json_t *v, uint64_t
 					    "watch", "start_block", NULL };
 	char p[PATH_LEN];
 	const json_t *a = NULL, *d = NULL, *s = NULL;
-	const char *sym;
-	uint64_t dec;
+	const char *sym = NULL;
+	uint64_t dec = 0;
 	int r = expect_object(l, path, v);
 	if (r == 0)
 		r = check_keys(l, path, v, keys);

@@ -22,6 +22,7 @@
 
 #include <jansson.h>
 
+#include "balctx.h"
 #include "cmd.h"
 #include "err.h"
 #include "hex.h"
@@ -162,21 +163,6 @@ struct opts {
 	char account_hex[43];
 	char provider_hex[43];
 	char id_hex[67];
-};
-
-struct ctx {
-	struct rw_cli *cli;
-	struct rw_config *cfg;
-	struct rw_pgsync db;
-	int db_open;
-};
-
-/* The Balance contract a create is for. */
-struct target {
-	char chain_id[24];
-	char balance[43];
-	int decimals; /* -1: the token is not in the token table */
-	char symbol[64];
 };
 
 #define HELP_SHOWN (-1)
@@ -347,152 +333,6 @@ static int parse(struct rw_cli *cli, int argc, char **argv, int allow, const cha
 	return check_opts(cli, argv[0], allow, o);
 }
 
-/* ---- database ------------------------------------------------------------ */
-
-static int ctx_open(struct ctx *c)
-{
-	if (rw_cli_config(c->cli, &c->cfg) != 0)
-		return RW_EXIT_FAIL;
-	return rw_pgsync_connect(&c->db, &c->db_open, c->cli, c->cfg);
-}
-
-static void ctx_close(struct ctx *c)
-{
-	if (c->db_open)
-		rw_pgsync_close(&c->db);
-	c->cfg = rw_config_free(c->cfg);
-}
-
-/* One row of one column (or none: *ret NULL), malloc'd into *ret. Returns 0
- * or an exit code after the message. */
-static int query_text(struct ctx *c, const char *sql, int n, const char *const *params, char **ret)
-{
-	struct rw_pgsync_err err;
-	*ret = NULL;
-	PGresult *r = rw_pgsync_exec(&c->db, sql, n, params, &err);
-	if (!r)
-		return rw_pgsync_fail(c->cli, &err);
-	if (PQntuples(r) > 0 && !PQgetisnull(r, 0, 0)) {
-		*ret = strdup(PQgetvalue(r, 0, 0));
-		if (!*ret) {
-			PQclear(r);
-			rw_cli_err(c->cli, "out of memory");
-			return RW_EXIT_FAIL;
-		}
-	}
-	PQclear(r);
-	return 0;
-}
-
-/* The Balance contract of a create: --balance (and --chain-id), else the
- * only one of the --config file, else the only one the database knows.
- * Returns 0 or an exit code after the message. */
-static int resolve_target(struct ctx *c, const struct opts *o, struct target *t)
-{
-	const char *chain = o->chain_id;
-	const char *balance = o->balance ? o->balance_hex : NULL;
-	char cfg_chain[24], cfg_balance[43];
-	if (!balance && c->cfg) {
-		size_t found = 0;
-		for (size_t i = 0; i < c->cfg->n_chains; i++) {
-			const struct rw_config_chain *ch = &c->cfg->chains[i];
-			if (chain && strtoull(chain, NULL, 10) != ch->chain_id)
-				continue;
-			for (size_t j = 0; j < ch->n_balances; j++, found++) {
-				snprintf(cfg_chain, sizeof(cfg_chain), "%llu",
-					 (unsigned long long)ch->chain_id);
-				rw_hex_encode(cfg_balance, ch->balances[j].address, 20, 1);
-			}
-		}
-		if (found == 0) {
-			rw_cli_err(c->cli, "%s names no Balance contract%s%s: give --balance ADDR",
-				   c->cfg->path, chain ? " on chain " : "", chain ? chain : "");
-			return RW_EXIT_FAIL;
-		}
-		if (found > 1)
-			return rw_cli_usage(
-				c->cli,
-				"%s names %zu Balance contracts: choose one with --balance ADDR",
-				c->cfg->path, found);
-		chain = cfg_chain;
-		balance = cfg_balance;
-	}
-	const char *params[] = { chain, balance };
-	struct rw_pgsync_err err;
-	PGresult *r = rw_pgsync_exec(
-		&c->db,
-		"SELECT b.chain_id::text, rw_hex(b.address), t.decimals::text, t.symbol "
-		"FROM balance_info b LEFT JOIN token t ON t.chain_id = b.chain_id AND "
-		"t.address = b.token "
-		"WHERE ($1::bigint IS NULL OR b.chain_id = $1::bigint) AND "
-		"($2::text IS NULL OR b.address = rw_unhex($2::text)) "
-		"ORDER BY b.chain_id, b.address",
-		2, params, &err);
-	if (!r)
-		return rw_pgsync_fail(c->cli, &err);
-	int n = PQntuples(r), rc = 0;
-	if (n == 0) {
-		if (balance)
-			rw_cli_err(c->cli,
-				   "Balance contract %s is not known to the database%s%s (runwayd "
-				   "records the configured ones when it starts)",
-				   balance, chain ? " on chain " : "", chain ? chain : "");
-		else
-			rw_cli_err(c->cli, "the database knows no Balance contract%s%s",
-				   chain ? " on chain " : "", chain ? chain : "");
-		rc = RW_EXIT_FAIL;
-	} else if (n > 1 && balance) {
-		rc = rw_cli_usage(c->cli,
-				  "Balance contract %s is known on %d chains: choose one with "
-				  "--chain-id N",
-				  balance, n);
-	} else if (n > 1) {
-		rc = rw_cli_usage(
-			c->cli,
-			"the database knows %d Balance contracts: choose one with --balance "
-			"ADDR",
-			n);
-	} else {
-		snprintf(t->chain_id, sizeof(t->chain_id), "%s", PQgetvalue(r, 0, 0));
-		snprintf(t->balance, sizeof(t->balance), "%s", PQgetvalue(r, 0, 1));
-		t->decimals = PQgetisnull(r, 0, 2) ? -1 : atoi(PQgetvalue(r, 0, 2));
-		snprintf(t->symbol, sizeof(t->symbol), "%s", PQgetvalue(r, 0, 3));
-	}
-	PQclear(r);
-	return rc;
-}
-
-/* --price-per-day in base units (decimal text into out). Returns 0 or an
- * exit code after the message. */
-static int parse_price(struct ctx *c, const struct target *t, const char *s,
-		       char out[RW_U256_DEC_MAX])
-{
-	if (t->decimals < 0) {
-		rw_cli_err(c->cli,
-			   "the token of Balance contract %s is not in the token table: its "
-			   "decimals are unknown",
-			   t->balance);
-		return RW_EXIT_FAIL;
-	}
-	rw_u256 v;
-	int r = rw_u256_parse_units(&v, s, strlen(s), (unsigned)t->decimals);
-	const char *dot = strchr(s, '.');
-	if (r == RW_ERANGE && dot && strlen(dot + 1) > (size_t)t->decimals)
-		return rw_cli_usage(c->cli,
-				    "--price-per-day %s has more decimals than %s's %d: amounts "
-				    "are never rounded",
-				    s, t->symbol[0] ? t->symbol : "the token", t->decimals);
-	if (r == RW_ERANGE)
-		return rw_cli_usage(c->cli, "--price-per-day %s does not fit in uint256", s);
-	if (r < 0)
-		return rw_cli_usage(
-			c->cli, "--price-per-day '%s' is not a decimal amount (e.g. 5 or 0.5)", s);
-	if (rw_u256_is_zero(&v))
-		return rw_cli_usage(c->cli, "--price-per-day must be above 0");
-	rw_u256_format_dec(out, &v);
-	return 0;
-}
-
 /* ---- output --------------------------------------------------------------- */
 
 static void checksum_field(json_t *o, const char *key)
@@ -511,15 +351,6 @@ static void checksum_all(json_t *o)
 	static const char *const keys[] = { "balance", "account", "provider" };
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		checksum_field(o, keys[i]);
-}
-
-static json_t *parse_json(struct ctx *c, const char *text)
-{
-	json_error_t e;
-	json_t *j = json_loads(text, 0, &e);
-	if (!j)
-		rw_cli_err(c->cli, "unreadable answer from the database: %s", e.text);
-	return j;
 }
 
 static int print_json(json_t *j)
@@ -653,14 +484,14 @@ static const char instances_sql[] =
 	"LIMIT $6::integer) x";
 
 /* Runs instances_sql; 0 and the array in *ret, or an exit code. */
-static int query_instances(struct ctx *c, const char *const params[6], json_t **ret)
+static int query_instances(struct rw_balctx *c, const char *const params[6], json_t **ret)
 {
 	char *text;
 	*ret = NULL;
-	int rc = query_text(c, instances_sql, 6, params, &text);
+	int rc = rw_balctx_query_text(c, instances_sql, 6, params, &text);
 	if (rc != 0)
 		return rc;
-	json_t *j = text ? parse_json(c, text) : NULL;
+	json_t *j = text ? rw_balctx_json(c, text) : NULL;
 	free(text);
 	if (!json_is_array(j)) {
 		json_decref(j);
@@ -674,7 +505,8 @@ static int query_instances(struct ctx *c, const char *const params[6], json_t **
 
 /* Prints the instance id (0x-hex) of chain (decimal) and contract (0x-hex):
  * JSON or text. */
-static int show_instance(struct ctx *c, const char *id, const char *chain, const char *contract)
+static int show_instance(struct rw_balctx *c, const char *id, const char *chain,
+			 const char *contract)
 {
 	const char *params[] = { id, NULL, contract, chain, NULL, "2" };
 	json_t *arr;
@@ -696,23 +528,24 @@ static int show_instance(struct ctx *c, const char *id, const char *chain, const
 
 /* ---- subcommands ----------------------------------------------------------- */
 
-static int run_create(struct ctx *c, const struct opts *o)
+static int run_create(struct rw_balctx *c, const struct opts *o)
 {
-	struct target t;
+	struct rw_baltarget t;
 	char base[RW_U256_DEC_MAX];
-	int rc = resolve_target(c, o, &t);
+	int rc = rw_balctx_target(c, o->chain_id, o->balance ? o->balance_hex : NULL, &t);
 	if (rc == 0)
-		rc = parse_price(c, &t, o->price, base);
+		rc = rw_balctx_amount(c, &t, "--price-per-day", o->price, 1, base);
 	if (rc != 0)
 		return rc;
 	const char *params[] = { t.chain_id, t.balance,  o->account_hex,          o->provider_hex,
 				 base,       o->request, o->id ? o->id_hex : NULL };
 	char *text;
-	rc = query_text(c,
-			"SELECT rw_hex(r.instance_id) FROM rw_instance_create($1::bigint, "
-			"rw_unhex($2), rw_unhex($3), rw_unhex($4), $5::numeric, $6, "
-			"rw_unhex($7)) r",
-			7, params, &text);
+	rc = rw_balctx_query_text(
+		c,
+		"SELECT rw_hex(r.instance_id) FROM rw_instance_create($1::bigint, "
+		"rw_unhex($2), rw_unhex($3), rw_unhex($4), $5::numeric, $6, "
+		"rw_unhex($7)) r",
+		7, params, &text);
 	if (rc != 0)
 		return rc;
 	if (!text) {
@@ -724,7 +557,7 @@ static int run_create(struct ctx *c, const struct opts *o)
 	return rc;
 }
 
-static int run_list(struct ctx *c, const struct opts *o)
+static int run_list(struct rw_balctx *c, const struct opts *o)
 {
 	const char *params[] = { NULL,
 				 o->account ? o->account_hex : NULL,
@@ -746,7 +579,7 @@ static int run_list(struct ctx *c, const struct opts *o)
 
 /* Finds the chain and contract of --id among requests and the mirror
  * (rw_instance_find). Returns 0 or an exit code after the message. */
-static int find(struct ctx *c, const struct opts *o, char chain[24], char contract[43])
+static int find(struct rw_balctx *c, const struct opts *o, char chain[24], char contract[43])
 {
 	const char *params[] = { o->id_hex, o->chain_id, o->balance ? o->balance_hex : NULL };
 	struct rw_pgsync_err err;
@@ -762,21 +595,21 @@ static int find(struct ctx *c, const struct opts *o, char chain[24], char contra
 	return 0;
 }
 
-static int run_show(struct ctx *c, const struct opts *o)
+static int run_show(struct rw_balctx *c, const struct opts *o)
 {
 	char chain[24], contract[43];
 	int rc = find(c, o, chain, contract);
 	return rc != 0 ? rc : show_instance(c, o->id_hex, chain, contract);
 }
 
-static int run_stop(struct ctx *c, const struct opts *o)
+static int run_stop(struct rw_balctx *c, const struct opts *o)
 {
 	char chain[24], contract[43], *text;
 	int rc = find(c, o, chain, contract);
 	if (rc != 0)
 		return rc;
 	const char *params[] = { o->id_hex, chain, contract };
-	rc = query_text(
+	rc = rw_balctx_query_text(
 		c,
 		"SELECT json_build_object('key', i.key, 'state', i.state, 'chain_id', "
 		"i.chain_id, 'balance', rw_hex(i.target), 'instance_id', $1::text, "
@@ -786,7 +619,7 @@ static int run_stop(struct ctx *c, const struct opts *o)
 		3, params, &text);
 	if (rc != 0)
 		return rc;
-	json_t *j = text ? parse_json(c, text) : NULL;
+	json_t *j = text ? rw_balctx_json(c, text) : NULL;
 	free(text);
 	if (!j)
 		return RW_EXIT_FAIL;
@@ -804,17 +637,17 @@ static int run_stop(struct ctx *c, const struct opts *o)
 	return rc;
 }
 
-static int run_set_status(struct ctx *c, const struct opts *o)
+static int run_set_status(struct rw_balctx *c, const struct opts *o)
 {
 	char chain[24], contract[43], *text;
 	int rc = find(c, o, chain, contract);
 	if (rc != 0)
 		return rc;
 	const char *params[] = { o->id_hex, o->new_status, chain, contract };
-	rc = query_text(c,
-			"SELECT r.status FROM rw_instance_set_status(rw_unhex($1), $2, "
-			"$3::bigint, rw_unhex($4)) r",
-			4, params, &text);
+	rc = rw_balctx_query_text(c,
+				  "SELECT r.status FROM rw_instance_set_status(rw_unhex($1), $2, "
+				  "$3::bigint, rw_unhex($4)) r",
+				  4, params, &text);
 	if (rc != 0)
 		return rc;
 	free(text);
@@ -827,7 +660,7 @@ int rw_cmd_instance(struct rw_cli *cli, int argc, char **argv)
 		const char *name;
 		int allow;
 		const char *help;
-		int (*run)(struct ctx *c, const struct opts *o);
+		int (*run)(struct rw_balctx *c, const struct opts *o);
 	} subs[] = {
 		{ "create", OPT_CONTRACT | OPT_CREATE, usage_create, run_create },
 		{ "list", OPT_LIST, usage_list, run_list },
@@ -851,11 +684,11 @@ int rw_cmd_instance(struct rw_cli *cli, int argc, char **argv)
 			return RW_EXIT_OK;
 		if (rc != 0)
 			return rc;
-		struct ctx c = { .cli = cli };
-		rc = ctx_open(&c);
+		struct rw_balctx c = { .cli = cli };
+		rc = rw_balctx_open(&c);
 		if (rc == 0)
 			rc = subs[i].run(&c, &o);
-		ctx_close(&c);
+		rw_balctx_close(&c);
 		return rc;
 	}
 	return rw_cli_usage(cli, "instance: unknown subcommand '%s'", argv[1]);

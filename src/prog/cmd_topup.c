@@ -18,6 +18,7 @@
 
 #include <jansson.h>
 
+#include "balctx.h"
 #include "cmd.h"
 #include "err.h"
 #include "hex.h"
@@ -139,22 +140,6 @@ struct opts {
 	char ref_hex[67];     /* lowercase 0x-hex of REF */
 };
 
-/* What every subcommand holds. */
-struct ctx {
-	struct rw_cli *cli;
-	struct rw_config *cfg;
-	struct rw_pgsync db;
-	int db_open;
-};
-
-/* The Balance contract a quote or create is for. */
-struct target {
-	char chain_id[24];
-	char balance[43];
-	int decimals; /* -1: the token is not in the token table */
-	char symbol[64];
-};
-
 #define HELP_SHOWN (-1)
 
 /* Stores the option's value when argv[*i] is --name; returns 1 (taken),
@@ -256,150 +241,6 @@ static int parse(struct rw_cli *cli, int argc, char **argv, int allow, const cha
 	return 0;
 }
 
-/* Loads --config when given, then connects. Returns 0 or an exit code
- * after the message. */
-static int ctx_open(struct ctx *c)
-{
-	if (rw_cli_config(c->cli, &c->cfg) != 0)
-		return RW_EXIT_FAIL;
-	return rw_pgsync_connect(&c->db, &c->db_open, c->cli, c->cfg);
-}
-
-static void ctx_close(struct ctx *c)
-{
-	if (c->db_open)
-		rw_pgsync_close(&c->db);
-	c->cfg = rw_config_free(c->cfg);
-}
-
-/* Runs a statement that returns one row of one column (or no row: *ret
- * NULL). Returns 0 and a malloc'd copy in *ret, or an exit code after the
- * message. */
-static int query_text(struct ctx *c, const char *sql, int n, const char *const *params, char **ret)
-{
-	struct rw_pgsync_err err;
-	*ret = NULL;
-	PGresult *r = rw_pgsync_exec(&c->db, sql, n, params, &err);
-	if (!r)
-		return rw_pgsync_fail(c->cli, &err);
-	if (PQntuples(r) > 0 && !PQgetisnull(r, 0, 0)) {
-		*ret = strdup(PQgetvalue(r, 0, 0));
-		if (!*ret) {
-			PQclear(r);
-			rw_cli_err(c->cli, "out of memory");
-			return RW_EXIT_FAIL;
-		}
-	}
-	PQclear(r);
-	return 0;
-}
-
-/* Picks the Balance contract: --balance (and --chain-id), else the only
- * one of the --config file, else the only one the database knows. Returns
- * 0 or an exit code after the message. */
-static int resolve_target(struct ctx *c, const struct opts *o, struct target *t)
-{
-	const char *chain = o->chain_id;
-	const char *balance = o->balance ? o->balance_hex : NULL;
-	char cfg_chain[24], cfg_balance[43];
-	if (!balance && c->cfg) {
-		size_t found = 0;
-		for (size_t i = 0; i < c->cfg->n_chains; i++) {
-			const struct rw_config_chain *ch = &c->cfg->chains[i];
-			if (chain && strtoull(chain, NULL, 10) != ch->chain_id)
-				continue;
-			for (size_t j = 0; j < ch->n_balances; j++, found++) {
-				snprintf(cfg_chain, sizeof(cfg_chain), "%llu",
-					 (unsigned long long)ch->chain_id);
-				rw_hex_encode(cfg_balance, ch->balances[j].address, 20, 1);
-			}
-		}
-		if (found == 0) {
-			rw_cli_err(c->cli, "%s names no Balance contract%s%s: give --balance ADDR",
-				   c->cfg->path, chain ? " on chain " : "", chain ? chain : "");
-			return RW_EXIT_FAIL;
-		}
-		if (found > 1)
-			return rw_cli_usage(
-				c->cli,
-				"%s names %zu Balance contracts: choose one with --balance ADDR",
-				c->cfg->path, found);
-		chain = cfg_chain;
-		balance = cfg_balance;
-	}
-	const char *params[] = { chain, balance };
-	struct rw_pgsync_err err;
-	PGresult *r = rw_pgsync_exec(
-		&c->db,
-		"SELECT b.chain_id::text, rw_hex(b.address), t.decimals::text, t.symbol "
-		"FROM balance_info b LEFT JOIN token t ON t.chain_id = b.chain_id AND "
-		"t.address = b.token "
-		"WHERE ($1::bigint IS NULL OR b.chain_id = $1::bigint) AND "
-		"($2::text IS NULL OR b.address = rw_unhex($2::text)) "
-		"ORDER BY b.chain_id, b.address",
-		2, params, &err);
-	if (!r)
-		return rw_pgsync_fail(c->cli, &err);
-	int n = PQntuples(r), rc = 0;
-	if (n == 0) {
-		if (balance)
-			rw_cli_err(c->cli,
-				   "Balance contract %s is not known to the database%s%s (runwayd "
-				   "records the configured ones when it starts)",
-				   balance, chain ? " on chain " : "", chain ? chain : "");
-		else
-			rw_cli_err(c->cli, "the database knows no Balance contract%s%s",
-				   chain ? " on chain " : "", chain ? chain : "");
-		rc = RW_EXIT_FAIL;
-	} else if (n > 1 && balance) {
-		rc = rw_cli_usage(c->cli,
-				  "Balance contract %s is known on %d chains: choose one with "
-				  "--chain-id N",
-				  balance, n);
-	} else if (n > 1) {
-		rc = rw_cli_usage(
-			c->cli,
-			"the database knows %d Balance contracts: choose one with --balance "
-			"ADDR",
-			n);
-	} else {
-		snprintf(t->chain_id, sizeof(t->chain_id), "%s", PQgetvalue(r, 0, 0));
-		snprintf(t->balance, sizeof(t->balance), "%s", PQgetvalue(r, 0, 1));
-		t->decimals = PQgetisnull(r, 0, 2) ? -1 : atoi(PQgetvalue(r, 0, 2));
-		snprintf(t->symbol, sizeof(t->symbol), "%s", PQgetvalue(r, 0, 3));
-	}
-	PQclear(r);
-	return rc;
-}
-
-/* --amount in base units (decimal text into out). Returns 0 or an exit
- * code after the message. */
-static int parse_amount(struct ctx *c, const struct target *t, const char *s,
-			char out[RW_U256_DEC_MAX])
-{
-	if (t->decimals < 0) {
-		rw_cli_err(c->cli,
-			   "the token of Balance contract %s is not in the token table: its "
-			   "decimals are unknown",
-			   t->balance);
-		return RW_EXIT_FAIL;
-	}
-	rw_u256 v;
-	int r = rw_u256_parse_units(&v, s, strlen(s), (unsigned)t->decimals);
-	if (r == RW_ERANGE && strchr(s, '.') && strlen(strchr(s, '.') + 1) > (size_t)t->decimals)
-		return rw_cli_usage(c->cli,
-				    "--amount %s has more decimals than %s's %d: amounts are never "
-				    "rounded",
-				    s, t->symbol[0] ? t->symbol : "the token", t->decimals);
-	if (r == RW_ERANGE)
-		return rw_cli_usage(c->cli, "--amount %s does not fit in uint256", s);
-	if (r < 0)
-		return rw_cli_usage(c->cli,
-				    "--amount '%s' is not a decimal amount (e.g. 100 or 99.5)", s);
-	rw_u256_format_dec(out, &v);
-	return 0;
-}
-
 /* Replaces the lowercase 0x-hex address at key by its EIP-55 form. */
 static void checksum_field(json_t *o, const char *key)
 {
@@ -417,16 +258,6 @@ static void checksum_all(json_t *o)
 	static const char *const keys[] = { "balance", "account", "token", "deposit_payer" };
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		checksum_field(o, keys[i]);
-}
-
-/* Parses the JSON a query built. NULL after a message on failure. */
-static json_t *parse_json(struct ctx *c, const char *text)
-{
-	json_error_t e;
-	json_t *j = json_loads(text, 0, &e);
-	if (!j)
-		rw_cli_err(c->cli, "unreadable answer from the database: %s", e.text);
-	return j;
 }
 
 static int print_json(json_t *j)
@@ -585,14 +416,14 @@ static const char sessions_sql[] =
 	"ORDER BY s.created_at DESC, s.ref LIMIT $6::integer) x";
 
 /* Runs sessions_sql; returns 0 and the array in *ret, or an exit code. */
-static int query_sessions(struct ctx *c, const char *const params[6], json_t **ret)
+static int query_sessions(struct rw_balctx *c, const char *const params[6], json_t **ret)
 {
 	char *text;
 	*ret = NULL;
-	int rc = query_text(c, sessions_sql, 6, params, &text);
+	int rc = rw_balctx_query_text(c, sessions_sql, 6, params, &text);
 	if (rc != 0)
 		return rc;
-	json_t *j = text ? parse_json(c, text) : NULL;
+	json_t *j = text ? rw_balctx_json(c, text) : NULL;
 	free(text);
 	if (!json_is_array(j)) {
 		json_decref(j);
@@ -605,7 +436,7 @@ static int query_sessions(struct ctx *c, const char *const params[6], json_t **r
 }
 
 /* Prints the session with ref (0x-hex): JSON or text. */
-static int show_session(struct ctx *c, const char *ref)
+static int show_session(struct rw_balctx *c, const char *ref)
 {
 	const char *params[] = { ref, NULL, NULL, NULL, NULL, "1" };
 	json_t *arr;
@@ -625,17 +456,17 @@ static int show_session(struct ctx *c, const char *ref)
 	return rc;
 }
 
-static int run_quote(struct ctx *c, const struct opts *o)
+static int run_quote(struct rw_balctx *c, const struct opts *o)
 {
-	struct target t;
+	struct rw_baltarget t;
 	char base[RW_U256_DEC_MAX], *text;
-	int rc = resolve_target(c, o, &t);
+	int rc = rw_balctx_target(c, o->chain_id, o->balance ? o->balance_hex : NULL, &t);
 	if (rc == 0)
-		rc = parse_amount(c, &t, o->amount, base);
+		rc = rw_balctx_amount(c, &t, "--amount", o->amount, 0, base);
 	if (rc != 0)
 		return rc;
 	const char *params[] = { t.chain_id, t.balance, o->account_hex, base, o->code, o->region };
-	rc = query_text(
+	rc = rw_balctx_query_text(
 		c,
 		"SELECT json_build_object('chain_id', q.chain_id, 'balance', rw_hex(q.contract), "
 		"'account', rw_hex(q.account), 'token', rw_hex(q.token), 'symbol', q.symbol, "
@@ -673,7 +504,7 @@ static int run_quote(struct ctx *c, const struct opts *o)
 		6, params, &text);
 	if (rc != 0)
 		return rc;
-	json_t *j = text ? parse_json(c, text) : NULL;
+	json_t *j = text ? rw_balctx_json(c, text) : NULL;
 	free(text);
 	if (!j)
 		return RW_EXIT_FAIL;
@@ -701,13 +532,13 @@ static int random_ref(char out[67])
 	return 0;
 }
 
-static int run_create(struct ctx *c, const struct opts *o)
+static int run_create(struct rw_balctx *c, const struct opts *o)
 {
-	struct target t;
+	struct rw_baltarget t;
 	char base[RW_U256_DEC_MAX], ref[67], *text;
-	int rc = resolve_target(c, o, &t);
+	int rc = rw_balctx_target(c, o->chain_id, o->balance ? o->balance_hex : NULL, &t);
 	if (rc == 0)
-		rc = parse_amount(c, &t, o->amount, base);
+		rc = rw_balctx_amount(c, &t, "--amount", o->amount, 0, base);
 	if (rc != 0)
 		return rc;
 	if (random_ref(ref) < 0) {
@@ -716,10 +547,11 @@ static int run_create(struct ctx *c, const struct opts *o)
 	}
 	const char *params[] = { t.chain_id, t.balance, o->account_hex, base, o->code,
 				 o->region,  ref };
-	rc = query_text(c,
-			"SELECT rw_hex(s.ref) FROM rw_topup_create($1::bigint, rw_unhex($2), "
-			"rw_unhex($3), $4::numeric, $5, $6, rw_unhex($7)) s",
-			7, params, &text);
+	rc = rw_balctx_query_text(
+		c,
+		"SELECT rw_hex(s.ref) FROM rw_topup_create($1::bigint, rw_unhex($2), "
+		"rw_unhex($3), $4::numeric, $5, $6, rw_unhex($7)) s",
+		7, params, &text);
 	if (rc != 0)
 		return rc;
 	rc = show_session(c, text ? text : ref);
@@ -727,14 +559,14 @@ static int run_create(struct ctx *c, const struct opts *o)
 	return rc;
 }
 
-static int run_cancel(struct ctx *c, const struct opts *o)
+static int run_cancel(struct rw_balctx *c, const struct opts *o)
 {
 	char *text;
 	const char *params[] = { o->ref_hex, o->account ? o->account_hex : NULL };
-	int rc = query_text(c,
-			    "SELECT rw_hex(s.ref) FROM rw_topup_cancel(rw_unhex($1), "
-			    "rw_unhex($2)) s",
-			    2, params, &text);
+	int rc = rw_balctx_query_text(c,
+				      "SELECT rw_hex(s.ref) FROM rw_topup_cancel(rw_unhex($1), "
+				      "rw_unhex($2)) s",
+				      2, params, &text);
 	if (rc != 0)
 		return rc;
 	rc = show_session(c, o->ref_hex);
@@ -756,7 +588,7 @@ static void print_list(const json_t *arr)
 	printf("%zu session%s\n", json_array_size(arr), json_array_size(arr) == 1 ? "" : "s");
 }
 
-static int run_list(struct ctx *c, const struct opts *o)
+static int run_list(struct rw_balctx *c, const struct opts *o)
 {
 	const char *params[] = { NULL,
 				 o->account ? o->account_hex : NULL,
@@ -782,7 +614,7 @@ int rw_cmd_topup(struct rw_cli *cli, int argc, char **argv)
 		const char *name;
 		int allow;
 		const char *help;
-		int (*run)(struct ctx *c, const struct opts *o);
+		int (*run)(struct rw_balctx *c, const struct opts *o);
 	} subs[] = {
 		{ "quote", OPT_CONTRACT | OPT_AMOUNT, usage_quote, run_quote },
 		{ "create", OPT_CONTRACT | OPT_AMOUNT, usage_create, run_create },
@@ -805,11 +637,11 @@ int rw_cmd_topup(struct rw_cli *cli, int argc, char **argv)
 			return RW_EXIT_OK;
 		if (rc != 0)
 			return rc;
-		struct ctx c = { .cli = cli };
-		rc = ctx_open(&c);
+		struct rw_balctx c = { .cli = cli };
+		rc = rw_balctx_open(&c);
 		if (rc == 0)
 			rc = subs[i].run(&c, &o);
-		ctx_close(&c);
+		rw_balctx_close(&c);
 		return rc;
 	}
 	return rw_cli_usage(cli, "topup: unknown subcommand '%s'", argv[1]);
