@@ -385,13 +385,15 @@ async function dashboard() {
       CASE WHEN live THEN coalesce(to_char(paid_until_time AT TIME ZONE 'UTC', 'MM-DD HH24:MI'), '') ELSE 'ended' END,
       coalesce(charges, 0), coalesce(charged_units, ''), CASE WHEN live THEN '' ELSE coalesce(refunded_units, '') END,
       CASE WHEN grace_until > 0 THEN to_char(grace_until_time AT TIME ZONE 'UTC', 'MM-DD HH24:MI') ELSE '' END
-    FROM instances ORDER BY created_time NULLS LAST, instance_id`);
+    FROM instances ORDER BY created_time NULLS LAST, instance_id`)
+    .sort((x, y) => labelOf(x[0]).localeCompare(labelOf(y[0])));
   console.log(`${pad('instance', 12)}${pad('status', 19)}${lpad('USDC/day', 9)}${lpad('reserve', 9)}  `
     + `${pad('paid until', 12)}${lpad('charges', 8)}${lpad('charged', 9)}${lpad('refunded', 9)}  grace until`);
   for (const [id, acct, status, price, reserve, paid, charges, charged, refunded, grace] of rows) {
-    console.log(`${pad(`${labelOf(id)} (${customerOf(acct)})`, 12)}${pad(status, 19)}${lpad(units(price), 9)}`
+    const line = `${pad(`${labelOf(id)} (${customerOf(acct)})`, 12)}${pad(status, 19)}${lpad(units(price), 9)}`
       + `${lpad(units(reserve), 9)}  ${pad(paid, 12)}${lpad(charges, 8)}${lpad(units(charged), 9)}`
-      + `${lpad(units(refunded), 9)}  ${grace}`);
+      + `${lpad(units(refunded), 9)}  ${grace}`;
+    console.log(line.trimEnd());
   }
   const accts = sql(`SELECT account, balance_units, reserved_units, pending_topups_units, burn_per_day_units,
       coalesce(days_of_runway::text, '-'), live_instances FROM account_balance ORDER BY account`)
