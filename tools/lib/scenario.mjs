@@ -300,16 +300,11 @@ async function createInstance(label, customer, priceUsdc) {
     + `on chain, Active (day 0 paid, one day in reserve); ${customer}'s balance ${usdc(after)} USDC`);
 }
 
-/** `runway extend` from user1's key file; the mirror must show the new end. */
-function extendApp(duration) {
+/** A extends the application's runway with `runway extend` (user1's key file); the mirror must show the new end. */
+async function extend(duration, why = '') {
   const before = one(`SELECT until FROM app_runway WHERE application = '${app.toLowerCase()}'`);
   const j = runwayJson(['extend', '--provider', dn.contracts.ProviderToken18, '--app', app, '--duration', duration,
-    '--key-file', keyFile, '--yes'], `extending the application's runway`);
-  return { j, before };
-}
-
-async function extend(duration, why = '') {
-  const { j, before } = extendApp(duration);
+    '--key-file', keyFile, '--yes'], 'extending the application\'s runway');
   const until = String(j.until);
   await waitFor(() => one(`SELECT until FROM app_runway WHERE application = '${app.toLowerCase()}'`) === until,
     `app_runway to show the new end ${j.until_iso}`,
@@ -605,8 +600,10 @@ async function main() {
       await nextDay();
     }
   } catch (e) {
-    if (!(e instanceof ScenarioError)) throw e;
-    console.error(`\nrun-local: FAILED on ${e.message}`);
+    // A customer's transaction that reverts, a node that stops answering:
+    // failures too, said the same way.
+    const what = e instanceof ScenarioError ? e.message : `day ${day}: ${e.stack || e.message}`;
+    console.error(`\nrun-local: FAILED on ${what}`);
     const tail = runwaydLogTail();
     if (tail) console.error(tail);
     return 1;
