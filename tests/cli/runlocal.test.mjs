@@ -32,8 +32,9 @@ test('run-local: usage errors exit 2 and print nothing on standard output', () =
   for (const [args, msg] of [
     [['--frobnicate'], /unknown option '--frobnicate'/],
     [['--day-seconds'], /--day-seconds needs a value/],
-    [['--day-seconds', 'fast'], /--day-seconds wants a number of seconds from 0 to 3600, not 'fast'/],
+    [['--day-seconds', 'fast'], /--day-seconds wants a number of seconds from 1 to 3600, not 'fast'/],
     [['--day-seconds', '-1'], /not '-1'/],
+    [['--day-seconds', '0.5'], /not '0.5'/],
     [['--day-seconds', '3601'], /not '3601'/],
   ]) {
     const r = run(runLocal, ['--no-setup', ...args]);
@@ -156,6 +157,6 @@ test('SIGINT while the scenario runs: everything it started is stopped, exit 0',
 });
 
 test('SIGINT once the days go on after the scenario: everything it started is stopped, exit 0', async () => {
-  const out = await interrupt('sigint-after', /^---- day 6 /m, ['--day-seconds', '0.5']);
+  const out = await interrupt('sigint-after', /^---- day 6 /m, ['--day-seconds', '1']);
   assert.match(out, /^scenario: done in 5 days/m);
 });

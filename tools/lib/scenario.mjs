@@ -74,10 +74,14 @@ function parseArgs(argv) {
   return o;
 }
 
-/** --day-seconds: a number of seconds from 0 to 3600 (0: no pause between days). */
-export function daySeconds(v) {
-  if (!/^\d+(\.\d+)?$/.test(v) || Number(v) > 3600) {
-    throw new UsageError(`--day-seconds wants a number of seconds from 0 to 3600, not '${v}'`);
+/**
+ * --day-seconds: a number of seconds from 1 to 3600. At least one: a grace
+ * period that began with a block of one wall-clock second must be over at the
+ * next day's block, and anvil may give blocks of one second increasing times.
+ */
+function daySeconds(v) {
+  if (!/^\d+(\.\d+)?$/.test(v) || Number(v) < 1 || Number(v) > 3600) {
+    throw new UsageError(`--day-seconds wants a number of seconds from 1 to 3600, not '${v}'`);
   }
   return Number(v);
 }
