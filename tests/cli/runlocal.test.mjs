@@ -124,9 +124,9 @@ async function interrupt(tag, when, extraArgs) {
     exited.then((e) => reject(new Error(`run-local exited (${JSON.stringify(e)}) before ${when}:\n${out}\n${err}`)));
   });
   const timer = setTimeout(() => child.kill('SIGKILL'), 300000);
+  const pids = {};
   try {
     await seen;
-    const pids = {};
     for (const [name, re] of [['database', /^run-local: database .*\(pid (\d+)\)$/m],
       ['chain', /^run-local: chain .*\(pid (\d+)\)$/m], ['runwayd', /^run-local: runwayd +pid (\d+)/m],
       ['scenario', /^run-local: scenario +pid (\d+)/m]]) {
@@ -149,6 +149,16 @@ async function interrupt(tag, when, extraArgs) {
   } finally {
     clearTimeout(timer);
     if (child.exitCode === null) child.kill('SIGKILL');
+    // After a failure: what run-local left behind must not outlive the test
+    // (nor hold its output pipe open): runwayd and the scenario by PID, the
+    // chain and the database through their tools.
+    child.stdout.destroy();
+    child.stderr.destroy();
+    for (const name of ['runwayd', 'scenario']) {
+      if (pids[name] && alive(pids[name])) process.kill(pids[name], 'SIGKILL');
+    }
+    spawnSync(path.join(root, 'tools', 'devnet'), ['down', '--state-dir', state]);
+    spawnSync(path.join(root, 'tools', 'pg'), ['down', '--dir', path.join(state, 'pg')]);
   }
 }
 
