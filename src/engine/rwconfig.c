@@ -519,7 +519,7 @@ static int opt_text(struct ld *l, const char *parent, const json_t *obj, const c
 	if (!v)
 		return 0;
 	char path[PATH_LEN];
-	const char *s;
+	const char *s = NULL;
 	join(path, parent, key);
 	int r = parse_text(l, path, v, max, 0, &s);
 	if (r == 0)
@@ -653,7 +653,7 @@ static int listen_ok(const char *s)
 static int parse_database_url(struct ld *l, struct rw_config *cfg, const json_t *root)
 {
 	const json_t *v = json_object_get(root, "database_url");
-	const char *s;
+	const char *s = NULL;
 	if (v) {
 		int r = parse_text(l, "database_url", v, 4096, 1, &s);
 		if (r < 0)
@@ -707,7 +707,7 @@ static int parse_metrics(struct ld *l, struct rw_config *cfg, const json_t *root
 static int parse_paths(struct ld *l, struct rw_config *cfg, const json_t *root)
 {
 	const json_t *v = json_object_get(root, "abi_dir");
-	const char *s;
+	const char *s = NULL;
 	int r;
 	if (v) {
 		r = parse_text(l, "abi_dir", v, PATH_MAX, 0, &s);
@@ -1210,7 +1210,7 @@ static int parse_relayer(struct ld *l, const char *cpath, const json_t *chain, c
 					    "legacy",         NULL };
 	char path[PATH_LEN], p[PATH_LEN];
 	const json_t *v = json_object_get(chain, "relayer");
-	const char *s;
+	const char *s = NULL;
 	if (!v)
 		return 0;
 	join(path, cpath, "relayer");

@@ -117,8 +117,10 @@ static void ethers_files(void **state)
 	free(text);
 }
 
-/* A light scrypt keystore of web3_sk made by us, with an address. */
-static char *light_keystore(enum rw_keystore_kdf kdf, size_t *ret_len)
+/* A light scrypt keystore of web3_sk made by us, with an address. Not inlined:
+ * inlined, gcc 12 -O2 mistakes the returned buffer for the local that held it
+ * (-Wdangling-pointer). */
+__attribute__((noinline)) static char *light_keystore(enum rw_keystore_kdf kdf, size_t *ret_len)
 {
 	struct rw_keystore_params p = { .kdf = kdf, .n = 16, .r = 1, .p = 1, .c = 16 };
 	uint8_t sk[32];
@@ -178,10 +180,10 @@ static void tampered_iv_caught_by_address(void **state)
 	uint8_t sk[32];
 	struct rw_keystore_diag d = { 0 };
 	char *json = light_keystore(RW_KEYSTORE_SCRYPT, &len);
-	char *p = strstr(json, "\"iv\":\"");
-	assert_non_null(p);
-	p += 6;
-	*p = *p == '0' ? '1' : '0';
+	const char *iv = strstr(json, "\"iv\":\"");
+	assert_non_null(iv);
+	size_t at = (size_t)(iv - json) + 6;
+	json[at] = json[at] == '0' ? '1' : '0';
 	int r = rw_keystore_decrypt(sk, json, len, web3_pass, strlen(web3_pass), &d);
 	/* ~2^-128 odds that the garbage is not a valid key */
 	assert_int_equal(r, RW_EINVAL);

@@ -471,7 +471,7 @@ static void find_leading_zero(int type, int which)
 	raw_of(&b, &tx);
 	/* Walk the raw list to its r and s items. */
 	size_t off = type == RW_TX_LEGACY ? 0 : 1;
-	struct rw_rlp_item list, item, r_item, s_item;
+	struct rw_rlp_item list, item, r_item = { 0 }, s_item = { 0 };
 	struct rw_rlp_iter it;
 	assert_int_equal(rw_rlp_decode(&list, b.p + off, b.len - off), 0);
 	assert_int_equal(rw_rlp_iter_init(&it, &list), 0);
