@@ -36,6 +36,53 @@ int rw_cli_is_help(const char *arg)
 	return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0;
 }
 
+/* The name of entry i of a subcommand table (see rw_cli_subcommand). */
+static const char *entry_name(const void *table, size_t size, size_t i)
+{
+	const char *name;
+	memcpy(&name, (const char *)table + i * size, sizeof(name));
+	return name;
+}
+
+/* Writes "a, b or c" of the table's names into out (truncated to cap). */
+static void list_names(char *out, size_t cap, const void *table, size_t size, size_t n)
+{
+	size_t len = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < n && len < cap; i++) {
+		const char *sep = i == 0 ? "" : i + 1 == n ? " or " : ", ";
+		int w = snprintf(out + len, cap - len, "%s%s", sep, entry_name(table, size, i));
+		if (w < 0)
+			break;
+		len += (size_t)w;
+	}
+}
+
+int rw_cli_subcommand(size_t *ret_index, int *ret_exit, const struct rw_cli *cli, const char *cmd,
+		      const char *usage, const void *table, size_t size, size_t n, int argc,
+		      char **argv)
+{
+	char list[256];
+	list_names(list, sizeof(list), table, size, n);
+	if (argc < 2) {
+		*ret_exit = rw_cli_usage(cli, "%s: a subcommand is needed (%s)", cmd, list);
+		return 0;
+	}
+	if (rw_cli_is_help(argv[1]) || strcmp(argv[1], "help") == 0) {
+		fputs(usage, stdout);
+		*ret_exit = RW_EXIT_OK;
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(argv[1], entry_name(table, size, i)) == 0) {
+			*ret_index = i;
+			return 1;
+		}
+	}
+	*ret_exit = rw_cli_usage(cli, "%s: unknown subcommand '%s' (%s)", cmd, argv[1], list);
+	return 0;
+}
+
 int rw_cli_opt_value(const struct rw_cli *cli, int argc, char **argv, int *i, const char *name,
 		     const char **ret)
 {

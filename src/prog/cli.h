@@ -5,8 +5,12 @@
 #ifndef RW_CLI_H
 #define RW_CLI_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+
+/* The number of elements of an array (not a pointer). */
+#define RW_NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 enum { RW_EXIT_OK = 0, RW_EXIT_FAIL = 1, RW_EXIT_USAGE = 2 };
 
@@ -30,6 +34,17 @@ int rw_cli_usage(const struct rw_cli *cli, const char *fmt, ...)
 
 /* Returns 1 when arg is "-h" or "--help". */
 int rw_cli_is_help(const char *arg);
+
+/* Finds the subcommand word argv[1] of command `cmd` in a table of n entries
+ * of `size` bytes each, each starting with its name (a `const char *`), as
+ * rw_cli_subcommand(..., subs, sizeof(subs[0]), RW_NELEM(subs), ...).
+ * Returns 1 with the entry's index in *ret_index. Otherwise returns 0 with the exit
+ * code in *ret_exit: RW_EXIT_OK after printing `usage` for "-h", "--help" or
+ * "help"; RW_EXIT_USAGE after "CMD: a subcommand is needed (a, b or c)" or
+ * "CMD: unknown subcommand 'x' (a, b or c)". */
+int rw_cli_subcommand(size_t *ret_index, int *ret_exit, const struct rw_cli *cli, const char *cmd,
+		      const char *usage, const void *table, size_t size, size_t n, int argc,
+		      char **argv);
 
 /* If argv[*i] is "--name VALUE" or "--name=VALUE", stores VALUE in *ret,
  * advances *i past it and returns 1. Returns 0 when argv[*i] is another

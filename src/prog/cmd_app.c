@@ -700,18 +700,16 @@ static int status(struct ctx *c)
 
 int rw_cmd_app(struct rw_cli *cli, int argc, char **argv)
 {
-	if (argc < 2)
-		return rw_cli_usage(cli, "app needs a subcommand: status");
-	if (rw_cli_is_help(argv[1])) {
-		fputs(usage_app, stdout);
-		return RW_EXIT_OK;
-	}
-	if (strcmp(argv[1], "status") != 0)
-		return rw_cli_usage(cli, "app: unknown subcommand '%s' (status)", argv[1]);
+	static const char *const subs[] = { "status" };
+	size_t i;
+	int rc;
+	if (!rw_cli_subcommand(&i, &rc, cli, "app", usage_app, subs, sizeof(subs[0]),
+			       RW_NELEM(subs), argc, argv))
+		return rc;
 	struct ctx c;
 	memset(&c, 0, sizeof(c));
 	c.cli = cli;
-	int rc = parse(cli, argc, argv, &c.a);
+	rc = parse(cli, argc, argv, &c.a);
 	if (rc == HELP_SHOWN)
 		return RW_EXIT_OK;
 	if (rc == 0)

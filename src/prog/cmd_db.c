@@ -234,15 +234,14 @@ static int cmd_status(struct rw_cli *cli, int argc, char **argv)
 
 int rw_cmd_db(struct rw_cli *cli, int argc, char **argv)
 {
-	if (argc < 2)
-		return rw_cli_usage(cli, "db: a subcommand is needed (migrate or status)");
-	if (rw_cli_is_help(argv[1]) || strcmp(argv[1], "help") == 0) {
-		fputs(usage_db, stdout);
-		return RW_EXIT_OK;
-	}
-	if (strcmp(argv[1], "migrate") == 0)
-		return cmd_migrate(cli, argc - 1, argv + 1);
-	if (strcmp(argv[1], "status") == 0)
-		return cmd_status(cli, argc - 1, argv + 1);
-	return rw_cli_usage(cli, "db: unknown subcommand '%s'", argv[1]);
+	static const struct {
+		const char *name;
+		int (*run)(struct rw_cli *cli, int argc, char **argv);
+	} subs[] = { { "migrate", cmd_migrate }, { "status", cmd_status } };
+	size_t i;
+	int rc;
+	if (!rw_cli_subcommand(&i, &rc, cli, "db", usage_db, subs, sizeof(subs[0]), RW_NELEM(subs),
+			       argc, argv))
+		return rc;
+	return subs[i].run(cli, argc - 1, argv + 1);
 }

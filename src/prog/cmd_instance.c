@@ -668,28 +668,21 @@ int rw_cmd_instance(struct rw_cli *cli, int argc, char **argv)
 		{ "stop", OPT_ID, usage_stop, run_stop },
 		{ "set-status", OPT_ID | OPT_STATUS, usage_set_status, run_set_status },
 	};
-	if (argc < 2)
-		return rw_cli_usage(cli, "instance: a subcommand is needed (create, list, show, "
-					 "stop or set-status)");
-	if (rw_cli_is_help(argv[1]) || strcmp(argv[1], "help") == 0) {
-		fputs(usage_instance, stdout);
-		return RW_EXIT_OK;
-	}
-	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
-		if (strcmp(argv[1], subs[i].name) != 0)
-			continue;
-		struct opts o = { 0 };
-		int rc = parse(cli, argc - 1, argv + 1, subs[i].allow, subs[i].help, &o);
-		if (rc == HELP_SHOWN)
-			return RW_EXIT_OK;
-		if (rc != 0)
-			return rc;
-		struct rw_balctx c = { .cli = cli };
-		rc = rw_balctx_open(&c);
-		if (rc == 0)
-			rc = subs[i].run(&c, &o);
-		rw_balctx_close(&c);
+	size_t i;
+	int rc;
+	if (!rw_cli_subcommand(&i, &rc, cli, "instance", usage_instance, subs, sizeof(subs[0]),
+			       RW_NELEM(subs), argc, argv))
 		return rc;
-	}
-	return rw_cli_usage(cli, "instance: unknown subcommand '%s'", argv[1]);
+	struct opts o = { 0 };
+	rc = parse(cli, argc - 1, argv + 1, subs[i].allow, subs[i].help, &o);
+	if (rc == HELP_SHOWN)
+		return RW_EXIT_OK;
+	if (rc != 0)
+		return rc;
+	struct rw_balctx c = { .cli = cli };
+	rc = rw_balctx_open(&c);
+	if (rc == 0)
+		rc = subs[i].run(&c, &o);
+	rw_balctx_close(&c);
+	return rc;
 }

@@ -447,24 +447,16 @@ int rw_cmd_intents(struct rw_cli *cli, int argc, char **argv)
 		{ "cancel", ALLOW_KEY | ALLOW_REASON, usage_cancel, run_cancel },
 		{ "retry", ALLOW_KEY, usage_retry, run_retry },
 	};
-	if (argc >= 2 && (rw_cli_is_help(argv[1]) || strcmp(argv[1], "help") == 0)) {
-		fputs(usage_intents, stdout);
-		return RW_EXIT_OK;
-	}
 	size_t s = 0; /* no subcommand word: list */
-	int first = 1;
-	if (argc >= 2 && argv[1][0] != '-') {
-		while (s < sizeof(subs) / sizeof(subs[0]) && strcmp(argv[1], subs[s].name) != 0)
-			s++;
-		if (s == sizeof(subs) / sizeof(subs[0]))
-			return rw_cli_usage(cli,
-					    "intents: unknown subcommand '%s' (list, show, cancel, "
-					    "retry)",
-					    argv[1]);
+	int first = 1, rc;
+	if (argc >= 2 && (argv[1][0] != '-' || rw_cli_is_help(argv[1]))) {
+		if (!rw_cli_subcommand(&s, &rc, cli, "intents", usage_intents, subs,
+				       sizeof(subs[0]), RW_NELEM(subs), argc, argv))
+			return rc;
 		first = 2;
 	}
 	struct opts o = { 0 };
-	int rc = parse(cli, argc, argv, first, subs[s].name, subs[s].allow, subs[s].help, &o);
+	rc = parse(cli, argc, argv, first, subs[s].name, subs[s].allow, subs[s].help, &o);
 	if (rc == HELP_SHOWN)
 		return RW_EXIT_OK;
 	if (rc != 0)

@@ -240,26 +240,23 @@ static int keys_address(struct rw_cli *cli, struct keys_opts *o)
 
 int rw_cmd_keys(struct rw_cli *cli, int argc, char **argv)
 {
-	if (argc < 2 || rw_cli_is_help(argv[1])) {
-		if (argc < 2)
-			return rw_cli_usage(cli, "keys needs a subcommand: new, import or address");
-		fputs(usage, stdout);
-		return RW_EXIT_OK;
-	}
+	static const struct {
+		const char *name;
+		int (*run)(struct rw_cli *cli, struct keys_opts *o);
+	} subs[] = { { "new", keys_new }, { "import", keys_import }, { "address", keys_address } };
+	size_t i;
+	int rc;
+	if (!rw_cli_subcommand(&i, &rc, cli, "keys", usage, subs, sizeof(subs[0]), RW_NELEM(subs),
+			       argc, argv))
+		return rc;
 	struct keys_opts o;
 	memset(&o, 0, sizeof(o));
-	int rc = parse_opts(cli, argc, argv, &o);
+	rc = parse_opts(cli, argc, argv, &o);
 	if (rc == HELP_SHOWN)
 		return RW_EXIT_OK;
 	if (rc != 0)
 		return rc;
 	if (!o.secret.keystore)
 		return rw_cli_usage(cli, "keys %s needs --keystore FILE", argv[1]);
-	if (strcmp(argv[1], "new") == 0)
-		return keys_new(cli, &o);
-	if (strcmp(argv[1], "import") == 0)
-		return keys_import(cli, &o);
-	if (strcmp(argv[1], "address") == 0)
-		return keys_address(cli, &o);
-	return rw_cli_usage(cli, "keys: unknown subcommand '%s' (new, import, address)", argv[1]);
+	return subs[i].run(cli, &o);
 }

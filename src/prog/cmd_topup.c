@@ -621,28 +621,21 @@ int rw_cmd_topup(struct rw_cli *cli, int argc, char **argv)
 		{ "cancel", OPT_ACCOUNT | OPT_REF, usage_cancel, run_cancel },
 		{ "list", OPT_ACCOUNT | OPT_LIST, usage_list, run_list },
 	};
-	if (argc < 2)
-		return rw_cli_usage(cli, "topup: a subcommand is needed (quote, create, cancel or "
-					 "list)");
-	if (rw_cli_is_help(argv[1]) || strcmp(argv[1], "help") == 0) {
-		fputs(usage_topup, stdout);
-		return RW_EXIT_OK;
-	}
-	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
-		if (strcmp(argv[1], subs[i].name) != 0)
-			continue;
-		struct opts o = { 0 };
-		int rc = parse(cli, argc - 1, argv + 1, subs[i].allow, subs[i].help, &o);
-		if (rc == HELP_SHOWN)
-			return RW_EXIT_OK;
-		if (rc != 0)
-			return rc;
-		struct rw_balctx c = { .cli = cli };
-		rc = rw_balctx_open(&c);
-		if (rc == 0)
-			rc = subs[i].run(&c, &o);
-		rw_balctx_close(&c);
+	size_t i;
+	int rc;
+	if (!rw_cli_subcommand(&i, &rc, cli, "topup", usage_topup, subs, sizeof(subs[0]),
+			       RW_NELEM(subs), argc, argv))
 		return rc;
-	}
-	return rw_cli_usage(cli, "topup: unknown subcommand '%s'", argv[1]);
+	struct opts o = { 0 };
+	rc = parse(cli, argc - 1, argv + 1, subs[i].allow, subs[i].help, &o);
+	if (rc == HELP_SHOWN)
+		return RW_EXIT_OK;
+	if (rc != 0)
+		return rc;
+	struct rw_balctx c = { .cli = cli };
+	rc = rw_balctx_open(&c);
+	if (rc == 0)
+		rc = subs[i].run(&c, &o);
+	rw_balctx_close(&c);
+	return rc;
 }

@@ -336,21 +336,18 @@ static int tx_decode(struct rw_cli *cli, int argc, char **argv)
 
 int rw_cmd_tx(struct rw_cli *cli, int argc, char **argv)
 {
-	if (argc < 2)
-		return rw_cli_usage(cli, "tx needs a subcommand: sign, decode, list, show, bump or "
-					 "cancel");
-	if (rw_cli_is_help(argv[1])) {
-		fputs(usage, stdout);
-		return RW_EXIT_OK;
-	}
-	if (strcmp(argv[1], "sign") == 0)
-		return tx_sign(cli, argc, argv);
-	if (strcmp(argv[1], "decode") == 0)
-		return tx_decode(cli, argc, argv);
-	if (strcmp(argv[1], "list") == 0 || strcmp(argv[1], "show") == 0 ||
-	    strcmp(argv[1], "bump") == 0 || strcmp(argv[1], "cancel") == 0)
-		return rw_cmd_txqueue(cli, argc, argv);
-	return rw_cli_usage(cli,
-			    "tx: unknown subcommand '%s' (sign, decode, list, show, bump, cancel)",
-			    argv[1]);
+	static const struct {
+		const char *name;
+		int (*run)(struct rw_cli *cli, int argc, char **argv);
+	} subs[] = {
+		{ "sign", tx_sign },        { "decode", tx_decode },
+		{ "list", rw_cmd_txqueue }, { "show", rw_cmd_txqueue },
+		{ "bump", rw_cmd_txqueue }, { "cancel", rw_cmd_txqueue },
+	};
+	size_t i;
+	int rc;
+	if (!rw_cli_subcommand(&i, &rc, cli, "tx", usage, subs, sizeof(subs[0]), RW_NELEM(subs),
+			       argc, argv))
+		return rc;
+	return subs[i].run(cli, argc, argv);
 }

@@ -532,7 +532,7 @@ test('usage errors: exit 2, a message, nothing on standard output', () => {
     [['extend', '--rpc-url', dn.rpc_url, ...base, '--duration', '1d', ...k, '--yes', '--frobnicate'], /extend: unknown argument '--frobnicate'/],
     [['extend', '--rpc-url', dn.rpc_url, ...base, '--duration', '1d', '--key-file', '-'], /extend asks before sending/],
     [['extend', '--rpc-url', dn.rpc_url, ...base, '--duration', '1d', '--provider'], /--provider needs a value|needs a value/],
-    [['app'], /app needs a subcommand: status/],
+    [['app'], /app: a subcommand is needed \(status\)/],
     [['app', 'show'], /app: unknown subcommand 'show' \(status\)/],
     [['app', 'status', '--rpc-url', dn.rpc_url, '--app', app], /app status needs --provider ADDR/],
     [['app', 'status', '--rpc-url', dn.rpc_url, '--provider', P], /app status needs --app ADDR/],

@@ -483,7 +483,7 @@ test('usage errors exit 2 with nothing on stdout; help exits 0; a dead database 
     [['tx', 'bump', `${addr}:1`, '--wait', '--timeout', '2d'], /--timeout needs a duration from 1s to 1d/],
     [['tx', 'cancel', `${addr}:1`, '--note', ''], /--note needs a text of 1 to 500 bytes/],
     [['tx', 'cancel', `${addr}:1`, `${addr}:2`], /tx cancel: unexpected argument/],
-    [['tx', 'sideways'], /tx: unknown subcommand 'sideways' \(sign, decode, list, show, bump, cancel\)/],
+    [['tx', 'sideways'], /tx: unknown subcommand 'sideways' \(sign, decode, list, show, bump or cancel\)/],
   ];
   for (const [args, re] of cases) {
     const r = await runway(args);
