@@ -1,0 +1,326 @@
+// tools/lib/bench-backfill.mjs: the indexer's backfill benchmark (issue #5),
+// run by tools/bench-backfill under tests/pg/with-pg. Not a test: it prints
+// figures. See tools/bench-backfill --help for what it measures.
+//
+// Environment: RUNWAY_BIN_DIR (runway and runwayd, a release build),
+// RUNWAY_TEST_DATABASE_URL (the throwaway server of tests/pg/with-pg).
+
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { repoRoot, startAnvil } from './anvil.mjs';
+import { loadArtifact } from './deploy.mjs';
+import { ethers } from './chain.mjs';
+
+const TRANSFER = ethers.id('Transfer(address,address,uint256)');
+const APPROVAL = ethers.id('Approval(address,address,uint256)');
+
+function usage() {
+  return `usage: tools/bench-backfill [--events N] [--per-tx N] [--txs-per-block N] [--runs N]
+                           [--fetch-concurrency LIST] [--fetch-logs N] [--keep DIR]`;
+}
+
+function parseArgs(argv) {
+  const o = { events: 1000000, perTx: 2000, txsPerBlock: 1, runs: 3, conc: [2, 4, 8], fetchLogs: 10000, keep: null };
+  const num = (name, v, min) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) {
+      console.error(`bench-backfill: ${name} needs an integer >= ${min}, got '${v ?? ''}'`);
+      process.exit(2);
+    }
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const v = argv[i + 1];
+    if (a === '--events') o.events = num(a, v, 1), i++;
+    else if (a === '--per-tx') o.perTx = num(a, v, 1), i++;
+    else if (a === '--txs-per-block') o.txsPerBlock = num(a, v, 1), i++;
+    else if (a === '--runs') o.runs = num(a, v, 1), i++;
+    else if (a === '--fetch-logs') o.fetchLogs = num(a, v, 1), i++;
+    else if (a === '--fetch-concurrency') {
+      o.conc = String(v ?? '').split(',').map((x) => num(a, x, 1));
+      i++;
+    } else if (a === '--keep') o.keep = v, i++;
+    else {
+      console.error(`bench-backfill: unknown argument '${a}'\n${usage()}`);
+      process.exit(2);
+    }
+  }
+  if (o.perTx > 14000) {
+    console.error('bench-backfill: --per-tx is at most 14000');
+    process.exit(2);
+  }
+  return o;
+}
+
+const loadavg = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
+const fmt = (x) => Math.round(x).toLocaleString('en-US');
+
+// ---- JSON-RPC ---------------------------------------------------------------
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+
+/** POSTs body to url; resolves the response body as a Buffer. */
+function post(url, body) {
+  return new Promise((resolve, reject) => {
+    const u = new URL(url);
+    const req = http.request({ host: u.hostname, port: u.port, path: '/', method: 'POST', agent,
+      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+      const parts = [];
+      res.on('data', (c) => parts.push(c));
+      res.on('end', () => (res.statusCode === 200 ? resolve(Buffer.concat(parts))
+        : reject(new Error(`HTTP ${res.statusCode}: ${Buffer.concat(parts).toString().slice(0, 200)}`))));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function rpc(url, method, params = []) {
+  const r = JSON.parse((await post(url, JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }))).toString());
+  if (r.error) throw new Error(`${method}: ${r.error.message}`);
+  return r.result;
+}
+
+async function rpcBatch(url, calls) {
+  const body = JSON.stringify(calls.map(([method, params], id) => ({ jsonrpc: '2.0', id, method, params })));
+  const out = JSON.parse((await post(url, body)).toString());
+  for (const r of out) if (r.error) throw new Error(`${calls[r.id][0]}: ${r.error.message}`);
+  return out.sort((a, b) => a.id - b.id).map((r) => r.result);
+}
+
+// ---- the chain --------------------------------------------------------------
+
+/** Deploys LogSpammer and emits o.events Transfer logs, o.perTx per
+ * transaction, o.txsPerBlock transactions per block. Returns
+ * { address, first, last } (the blocks that hold them). */
+async function fillChain(url, o) {
+  const [from] = await rpc(url, 'eth_accounts');
+  const art = loadArtifact('LogSpammer');
+  await rpc(url, 'evm_setAutomine', [false]);
+  const deployHash = await rpc(url, 'eth_sendTransaction', [{ from, data: art.bytecode, gas: '0x200000' }]);
+  await rpc(url, 'evm_mine');
+  const rc = await rpc(url, 'eth_getTransactionReceipt', [deployHash]);
+  if (!rc || rc.status !== '0x1') throw new Error('LogSpammer deploy failed');
+  const address = rc.contractAddress;
+  const spam = new ethers.Interface(art.abi);
+  const first = Number(rc.blockNumber) + 1;
+  let left = o.events;
+  let seed = 0x1000n;
+  while (left > 0) {
+    const calls = [];
+    for (let t = 0; t < o.txsPerBlock && left > 0; t++) {
+      const n = Math.min(o.perTx, left);
+      left -= n;
+      const data = spam.encodeFunctionData('spam', [n, seed]);
+      seed += BigInt(n) + 7n;
+      calls.push(['eth_sendTransaction', [{ from, to: address, data, gas: ethers.toQuantity(100000 + n * 2500) }]]);
+    }
+    await rpcBatch(url, calls);
+    await rpc(url, 'evm_mine');
+  }
+  const last = Number(await rpc(url, 'eth_blockNumber'));
+  await rpc(url, 'evm_setAutomine', [true]);
+  const emitted = BigInt(await rpc(url, 'eth_call', [{ to: address, data: spam.encodeFunctionData('emitted') }, 'latest']));
+  if (emitted !== BigInt(o.events)) throw new Error(`LogSpammer emitted ${emitted} events, not ${o.events} (a transaction failed)`);
+  return { address, first, last };
+}
+
+// ---- (a) the node's ceiling: plain eth_getLogs ------------------------------
+
+/** Fetches every log of the chain's LogSpammer in ranges of `span` blocks,
+ * `conc` requests in flight; bodies are counted, not parsed. Returns
+ * { secs, logs, bytes }. */
+async function fetchAll(url, chain, span, conc) {
+  const ranges = [];
+  for (let b = chain.first; b <= chain.last; b += span) ranges.push([b, Math.min(b + span - 1, chain.last)]);
+  let next = 0, logs = 0, bytes = 0;
+  const needle = Buffer.from('"logIndex"');
+  const worker = async () => {
+    while (next < ranges.length) {
+      const [f, t] = ranges[next++];
+      const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_getLogs', params: [{
+        address: chain.address, topics: [[TRANSFER, APPROVAL]],
+        fromBlock: ethers.toQuantity(f), toBlock: ethers.toQuantity(t) }] });
+      const buf = await post(url, body);
+      bytes += buf.length;
+      for (let i = buf.indexOf(needle); i >= 0; i = buf.indexOf(needle, i + needle.length)) logs++;
+    }
+  };
+  const t0 = process.hrtime.bigint();
+  await Promise.all(Array.from({ length: conc }, worker));
+  const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+  return { secs, logs, bytes };
+}
+
+// ---- the database -----------------------------------------------------------
+
+function psql(url, args, input) {
+  return execFileSync('psql', [url, '-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', ...args],
+    { encoding: 'utf8', input, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+}
+const sql = (url, q) => psql(url, ['-c', q]).trim();
+
+function dbUrl(base, name) {
+  const u = new URL(base);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+function createDatabase(base, name, bin, migrations) {
+  sql(base, `DROP DATABASE IF EXISTS ${name}`);
+  sql(base, `CREATE DATABASE ${name}`);
+  const url = dbUrl(base, name);
+  const r = spawnSync(path.join(bin, 'runway'), ['--database-url', url, 'db', 'migrate', '--migrations', migrations], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`runway db migrate: ${r.stderr}`);
+  return url;
+}
+
+// ---- (c) runwayd ------------------------------------------------------------
+
+function writeConfig(dir, rpcUrl, chain, deployBlock) {
+  const cfg = {
+    abi_dir: path.join(repoRoot, 'abi'),
+    event_map: path.join(repoRoot, 'abi', 'events.json'),
+    chains: [{
+      name: 'bench', chain_id: 31337, rpc: [rpcUrl], confirmations: 0, poll_interval_ms: 500,
+      start_block: deployBlock,
+      tokens: [{ symbol: 'SPAM', name: 'LogSpammer', address: chain.address, decimals: 0, watch: 'all' }],
+    }],
+  };
+  const file = path.join(dir, 'runway.json');
+  fs.writeFileSync(file, JSON.stringify(cfg, null, 2));
+  return file;
+}
+
+const status = (pid, key) => {
+  const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : 0;
+};
+
+/** Starts runwayd on an empty database and waits for its "caught up" line.
+ * Returns { secs, rss, log }. */
+async function backfill(o, ctx, url, run) {
+  const logFile = path.join(ctx.dir, `runwayd-${run}.log`);
+  const fd = fs.openSync(logFile, 'w');
+  const argv = ['--config', ctx.config, '--database-url', url, '--migrations', ctx.migrations];
+  const t0 = Date.now();
+  const child = spawn(path.join(ctx.bin, 'runwayd'), argv, { stdio: ['ignore', fd, fd] });
+  fs.closeSync(fd);
+  let exited = null;
+  child.on('exit', (code, sig) => { exited = { code, sig }; });
+  let peakRss = 0;
+  try {
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 100));
+      if (exited) throw new Error(`runwayd exited (${JSON.stringify(exited)}):\n${fs.readFileSync(logFile, 'utf8').slice(-3000)}`);
+      peakRss = Math.max(peakRss, status(child.pid, 'VmHWM'));
+      const log = fs.readFileSync(logFile, 'utf8');
+      const m = /^(\S+) INFO \[bench\] caught up at block (\d+)/m.exec(log);
+      if (m && Number(m[2]) >= ctx.chain.last) {
+        peakRss = Math.max(peakRss, status(child.pid, 'VmHWM'));
+        const secs = (Date.parse(m[1]) - t0) / 1000;
+        return { secs, rss: peakRss };
+      }
+      if (Date.now() - t0 > 1800 * 1000) throw new Error('runwayd did not catch up within 30 minutes');
+    }
+  } finally {
+    if (!exited) {
+      child.kill('SIGTERM');
+      await new Promise((r) => (exited ? r() : child.once('exit', r)));
+    }
+  }
+}
+
+// ---- main -------------------------------------------------------------------
+
+async function main() {
+  const o = parseArgs(process.argv.slice(2));
+  const bin = process.env.RUNWAY_BIN_DIR;
+  const base = process.env.RUNWAY_TEST_DATABASE_URL;
+  if (!bin || !base) throw new Error('run through tools/bench-backfill (RUNWAY_BIN_DIR, RUNWAY_TEST_DATABASE_URL)');
+  const dir = o.keep || fs.mkdtempSync(path.join(os.tmpdir(), 'runway-bench-backfill-'));
+  fs.mkdirSync(dir, { recursive: true });
+  const migrations = path.join(dir, 'migrations');
+  fs.mkdirSync(migrations, { recursive: true });
+  for (const f of fs.readdirSync(path.join(repoRoot, 'migrations'))) {
+    if (f.endsWith('.sql')) fs.copyFileSync(path.join(repoRoot, 'migrations', f), path.join(migrations, f));
+  }
+  console.log(`bench-backfill: ${new Date().toISOString().slice(0, 16)}Z, ${os.cpus().length} cores, load ${loadavg()}`);
+  const anvil = await startAnvil({ extra: ['--gas-limit', String(Math.max(30000000, 100000 + o.perTx * o.txsPerBlock * 2600))] });
+  try {
+    let t = Date.now();
+    const chain = await fillChain(anvil.rpcUrl, o);
+    const nBlocks = chain.last - chain.first + 1;
+    console.log(`chain: ${fmt(o.events)} Transfer logs in ${fmt(nBlocks)} blocks (${o.perTx} per transaction, ` +
+      `${o.txsPerBlock} transaction${o.txsPerBlock > 1 ? 's' : ''} per block), made in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+    const ctx = { dir, bin, migrations, chain, config: writeConfig(dir, anvil.rpcUrl, chain, chain.first - 1) };
+    const logsPerBlock = o.perTx * o.txsPerBlock;
+    const span = Math.max(1, Math.floor(o.fetchLogs / logsPerBlock));
+    const copyFile = path.join(dir, 'rows.bin');
+    const best = { a: null, b: null, c: null };
+    let rssMax = 0;
+    for (let run = 1; run <= o.runs; run++) {
+      // (a) eth_getLogs, bodies read and counted
+      for (const conc of o.conc) {
+        const f = await fetchAll(anvil.rpcUrl, chain, span, conc);
+        if (f.logs !== o.events) throw new Error(`eth_getLogs gave ${f.logs} logs, not ${o.events}`);
+        const rate = f.logs / f.secs;
+        console.log(`run ${run} (a) eth_getLogs, ${span} block${span > 1 ? 's' : ''} per request, ${conc} in flight: ` +
+          `${fmt(rate)} logs/s (${f.secs.toFixed(2)} s, ${(f.bytes / 1e6).toFixed(0)} MB; load ${loadavg()})`);
+        if (!best.a || rate > best.a.rate) best.a = { rate, conc, secs: f.secs };
+      }
+      // (c) runwayd from an empty database to caught up
+      const url = createDatabase(base, `bench_${run}`, bin, migrations);
+      const c = await backfill(o, ctx, url, run);
+      const [cnt, sum] = sql(url, 'SELECT count(*), coalesce(sum(value), 0) FROM ev_erc20_transfer').split('|');
+      const wantSum = (BigInt(o.events) * BigInt(o.events + 1)) / 2n;
+      if (Number(cnt) !== o.events || BigInt(sum) !== wantSum) {
+        throw new Error(`runwayd stored ${cnt} rows summing to ${sum}; the chain has ${o.events} summing to ${wantSum}`);
+      }
+      const rate = o.events / c.secs;
+      rssMax = Math.max(rssMax, c.rss);
+      console.log(`run ${run} (c) runwayd backfill: ${fmt(rate)} rows/s (${c.secs.toFixed(2)} s), ` +
+        `peak RSS ${(c.rss / 1048576).toFixed(1)} MB; load ${loadavg()}`);
+      if (!best.c || rate > best.c.rate) best.c = { rate, secs: c.secs, rss: c.rss };
+      // (b) psql \copy of the same rows into an identical table
+      if (!fs.existsSync(copyFile)) {
+        psql(url, ['-c', `\\copy (SELECT * FROM ev_erc20_transfer ORDER BY block_number, log_index) TO '${copyFile}' WITH (FORMAT binary)`]);
+      }
+      sql(url, 'DROP TABLE IF EXISTS bench_copy');
+      sql(url, 'CREATE TABLE bench_copy (LIKE ev_erc20_transfer INCLUDING ALL)');
+      sql(url, 'CHECKPOINT');
+      t = process.hrtime.bigint();
+      psql(url, ['-c', `\\copy bench_copy FROM '${copyFile}' WITH (FORMAT binary)`]);
+      const secs = Number(process.hrtime.bigint() - t) / 1e9;
+      const n = Number(sql(url, 'SELECT count(*) FROM bench_copy'));
+      if (n !== o.events) throw new Error(`psql copied ${n} rows, not ${o.events}`);
+      const rateB = n / secs;
+      console.log(`run ${run} (b) psql \\copy (binary) into a copy of ev_erc20_transfer: ${fmt(rateB)} rows/s (${secs.toFixed(2)} s); load ${loadavg()}`);
+      if (!best.b || rateB > best.b.rate) best.b = { rate: rateB, secs };
+      sql(base, `DROP DATABASE bench_${run}`);
+    }
+    const ceiling = Math.min(best.a.rate, best.b.rate);
+    const ratio = best.c.rate / ceiling;
+    console.log(`\nbench-backfill: ${fmt(o.events)} ERC-20 Transfer logs, ${fmt(nBlocks)} blocks, best of ${o.runs} run${o.runs > 1 ? 's' : ''}`);
+    console.log(`  (a) eth_getLogs (node ceiling)       ${fmt(best.a.rate).padStart(10)} logs/s  (${best.a.secs.toFixed(2)} s, ${best.a.conc} in flight)`);
+    console.log(`  (b) psql \\copy (database ceiling)    ${fmt(best.b.rate).padStart(10)} rows/s  (${best.b.secs.toFixed(2)} s)`);
+    console.log(`  (c) runwayd backfill                 ${fmt(best.c.rate).padStart(10)} rows/s  (${best.c.secs.toFixed(2)} s)`);
+    console.log(`  ratio (c) / min((a), (b))            ${ratio.toFixed(2).padStart(10)}         (target >= 0.80)`);
+    console.log(`  runwayd peak RSS (VmHWM)             ${(rssMax / 1048576).toFixed(1).padStart(10)} MB      (highest of the runs; target < 100 MB)`);
+    console.log(`  load at the end: ${loadavg()}`);
+    process.exitCode = ratio >= 0.8 && rssMax < 100 * 1048576 ? 0 : 1;
+  } finally {
+    await anvil.stop();
+    if (!o.keep) fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e) => {
+  console.error(`bench-backfill: ${e.stack || e.message}`);
+  process.exit(1);
+});
