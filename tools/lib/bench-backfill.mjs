@@ -197,6 +197,27 @@ function writeConfig(dir, rpcUrl, chain, deployBlock) {
   return file;
 }
 
+/** CPU seconds (user + system, every thread) of process pid so far. */
+function cpuSecs(pid, children = false) {
+  try {
+    const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const v = f.slice(f.lastIndexOf(')') + 2).split(' ').map(Number);
+    // utime, stime (and cutime, cstime: children waited for) in clock ticks (USER_HZ 100)
+    return (v[11] + v[12] + (children ? v[13] + v[14] : 0)) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds of the PostgreSQL server: the postmaster and the backends
+ * it has reaped (a backend counts once its connection has ended). */
+function pgCpu() {
+  const dir = process.env.RUNWAY_TEST_PG_DIR;
+  if (!dir) return 0;
+  const pid = Number(fs.readFileSync(path.join(dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
+  return cpuSecs(pid, true);
+}
+
 const status = (pid, key) => {
   const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) * 1024 : 0;
@@ -214,6 +235,7 @@ async function backfill(o, ctx, url, run) {
   let exited = null;
   child.on('exit', (code, sig) => { exited = { code, sig }; });
   let peakRss = 0;
+  const anvil0 = cpuSecs(ctx.anvilPid);
   try {
     for (;;) {
       await new Promise((r) => setTimeout(r, 100));
@@ -224,7 +246,7 @@ async function backfill(o, ctx, url, run) {
       if (m && Number(m[2]) >= ctx.chain.last) {
         peakRss = Math.max(peakRss, status(child.pid, 'VmHWM'));
         const secs = (Date.parse(m[1]) - t0) / 1000;
-        return { secs, rss: peakRss };
+        return { secs, rss: peakRss, cpu: cpuSecs(child.pid), anvilCpu: cpuSecs(ctx.anvilPid) - anvil0 };
       }
       if (Date.now() - t0 > 1800 * 1000) throw new Error('runwayd did not catch up within 30 minutes');
     }
@@ -258,7 +280,7 @@ async function main() {
     const nBlocks = chain.last - chain.first + 1;
     console.log(`chain: ${fmt(o.events)} Transfer logs in ${fmt(nBlocks)} blocks (${o.perTx} per transaction, ` +
       `${o.txsPerBlock} transaction${o.txsPerBlock > 1 ? 's' : ''} per block), made in ${((Date.now() - t) / 1000).toFixed(1)} s`);
-    const ctx = { dir, bin, migrations, chain, config: writeConfig(dir, anvil.rpcUrl, chain, chain.first - 1) };
+    const ctx = { dir, bin, migrations, chain, anvilPid: anvil.pid, config: writeConfig(dir, anvil.rpcUrl, chain, chain.first - 1) };
     const logsPerBlock = o.perTx * o.txsPerBlock;
     const span = Math.max(1, Math.floor(o.fetchLogs / logsPerBlock));
     const copyFile = path.join(dir, 'rows.bin');
@@ -267,16 +289,22 @@ async function main() {
     for (let run = 1; run <= o.runs; run++) {
       // (a) eth_getLogs, bodies read and counted
       for (const conc of o.conc) {
-        const f = await fetchAll(anvil.rpcUrl, chain, span, conc);
+        const cpu0 = cpuSecs(anvil.pid);
+      const f = await fetchAll(anvil.rpcUrl, chain, span, conc);
+      const anvilCpu = cpuSecs(anvil.pid) - cpu0;
         if (f.logs !== o.events) throw new Error(`eth_getLogs gave ${f.logs} logs, not ${o.events}`);
         const rate = f.logs / f.secs;
         console.log(`run ${run} (a) eth_getLogs, ${span} block${span > 1 ? 's' : ''} per request, ${conc} in flight: ` +
-          `${fmt(rate)} logs/s (${f.secs.toFixed(2)} s, ${(f.bytes / 1e6).toFixed(0)} MB; load ${loadavg()})`);
+          `${fmt(rate)} logs/s (${f.secs.toFixed(2)} s, ${(f.bytes / 1e6).toFixed(0)} MB, anvil CPU ${anvilCpu.toFixed(1)} s; load ${loadavg()})`);
         if (!best.a || rate > best.a.rate) best.a = { rate, conc, secs: f.secs };
       }
       // (c) runwayd from an empty database to caught up
       const url = createDatabase(base, `bench_${run}`, bin, migrations);
+      await new Promise((r) => setTimeout(r, 300)); // the migration's backend ends
+      const pg0 = pgCpu();
       const c = await backfill(o, ctx, url, run);
+      await new Promise((r) => setTimeout(r, 300)); // runwayd's backend ends
+      const pgC = pgCpu() - pg0;
       const [cnt, sum] = sql(url, 'SELECT count(*), coalesce(sum(value), 0) FROM ev_erc20_transfer').split('|');
       const wantSum = (BigInt(o.events) * BigInt(o.events + 1)) / 2n;
       if (Number(cnt) !== o.events || BigInt(sum) !== wantSum) {
@@ -285,7 +313,7 @@ async function main() {
       const rate = o.events / c.secs;
       rssMax = Math.max(rssMax, c.rss);
       console.log(`run ${run} (c) runwayd backfill: ${fmt(rate)} rows/s (${c.secs.toFixed(2)} s), ` +
-        `peak RSS ${(c.rss / 1048576).toFixed(1)} MB; load ${loadavg()}`);
+        `peak RSS ${(c.rss / 1048576).toFixed(1)} MB, CPU runwayd ${c.cpu.toFixed(1)} s, anvil ${c.anvilCpu.toFixed(1)} s, PostgreSQL ${pgC.toFixed(1)} s; load ${loadavg()}`);
       if (!best.c || rate > best.c.rate) best.c = { rate, secs: c.secs, rss: c.rss };
       // (b) psql \copy of the same rows into an identical table
       if (!fs.existsSync(copyFile)) {
@@ -294,13 +322,17 @@ async function main() {
       sql(url, 'DROP TABLE IF EXISTS bench_copy');
       sql(url, 'CREATE TABLE bench_copy (LIKE ev_erc20_transfer INCLUDING ALL)');
       sql(url, 'CHECKPOINT');
+      await new Promise((r) => setTimeout(r, 300));
+      const pg1 = pgCpu();
       t = process.hrtime.bigint();
       psql(url, ['-c', `\\copy bench_copy FROM '${copyFile}' WITH (FORMAT binary)`]);
       const secs = Number(process.hrtime.bigint() - t) / 1e9;
+      await new Promise((r) => setTimeout(r, 300));
+      const pgB = pgCpu() - pg1;
       const n = Number(sql(url, 'SELECT count(*) FROM bench_copy'));
       if (n !== o.events) throw new Error(`psql copied ${n} rows, not ${o.events}`);
       const rateB = n / secs;
-      console.log(`run ${run} (b) psql \\copy (binary) into a copy of ev_erc20_transfer: ${fmt(rateB)} rows/s (${secs.toFixed(2)} s); load ${loadavg()}`);
+      console.log(`run ${run} (b) psql \\copy (binary) into a copy of ev_erc20_transfer: ${fmt(rateB)} rows/s (${secs.toFixed(2)} s, PostgreSQL CPU ${pgB.toFixed(1)} s); load ${loadavg()}`);
       if (!best.b || rateB > best.b.rate) best.b = { rate: rateB, secs };
       sql(base, `DROP DATABASE bench_${run}`);
     }
