@@ -108,6 +108,28 @@ static int hex4(const char *p, unsigned *ret)
 	return 0;
 }
 
+/* Returns the end of the run of plain bytes from q: eight at a time while
+ * no byte of a word needs a look (a quote, a backslash, below 0x20, above
+ * 0x7f), then one by one. */
+static const unsigned char *plain_run(const unsigned char *q, const unsigned char *end)
+{
+	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+	while (end - q >= 8) {
+		uint64_t x, quote, bs;
+		memcpy(&x, q, 8);
+		quote = x ^ (ones * '"');
+		bs = x ^ (ones * '\\');
+		/* a zero byte in quote or bs, a byte below 0x20, a byte above 0x7f */
+		if (((quote - ones) & ~quote & highs) | ((bs - ones) & ~bs & highs) |
+		    ((x - ones * 0x20) & ~x & highs) | (x & highs))
+			break;
+		q += 8;
+	}
+	while (q < end && plain(*q))
+		q++;
+	return q;
+}
+
 /* Checks one escape at q (q[0] == '\\'); returns its length, or 0 when it
  * is malformed. Sets *cp to the code point (surrogate pairs joined). */
 static size_t escape_len(const char *q, const char *end, unsigned *cp)
@@ -172,8 +194,7 @@ static int scan_string(struct rw_jscan *s, const char **ret_p, size_t *ret_n, in
 	const unsigned char *end = (const unsigned char *)s->end;
 	int escaped = 0;
 	for (;;) {
-		while (q < end && plain(*q))
-			q++;
+		q = plain_run(q, end);
 		if (q >= end) {
 			s->p = (const char *)q;
 			return fail(s, "unterminated string");

@@ -129,6 +129,8 @@ void rw_indexer_range_reset(struct ix_range *r)
 	r->discovers = 0;
 	ix->mem_held -= r->bytes;
 	r->bytes = 0;
+	ix->fetch_bytes -= r->expect;
+	r->expect = 0;
 }
 
 void rw_indexer_range_free(struct ix_range *r)
@@ -282,6 +284,8 @@ static struct ix_lane *lane_new(struct rw_indexer *ix, struct ix_source **src, s
 	lane->n_src = n;
 	lane->committed = lane->plan_next = cursor;
 	lane->span = ix->ch->max_block_range.v ? ix->ch->max_block_range.v : 2000;
+	if (lane->span > IX_FIRST_SPAN)
+		lane->span = IX_FIRST_SPAN; /* slow start: the answers' size sets the pace */
 	lane->span_cap = IX_MAX_SPAN;
 	if (lane_derive(lane) < 0) {
 		rw_indexer_lane_free(lane);
@@ -354,8 +358,9 @@ static int lanes_merge(struct rw_indexer *ix, size_t li)
 	free(v);
 	if (!m)
 		return RW_ENOMEM;
-	m->span = a->span > b->span ? a->span : b->span;
+	m->span = a->span < b->span ? a->span : b->span;
 	m->span_cap = a->span_cap < b->span_cap ? a->span_cap : b->span_cap;
+	m->bpb = a->bpb > b->bpb ? a->bpb : b->bpb;
 	rw_indexer_say(ix, RW_INDEXER_INFO,
 		       "lane of %zu source%s caught up at block %" PRIu64 " and joined %zu other%s",
 		       a->n_src, a->n_src == 1 ? "" : "s", a->committed, b->n_src,
@@ -482,26 +487,6 @@ void rw_indexer_quiesce(struct rw_indexer *ix, enum ix_after after, const char *
 
 /* ---- commits ------------------------------------------------------------ */
 
-/* Adapts the lane's span to the range just committed: about
- * IX_TARGET_LOGS logs per range (so that several ranges overlap: fetch,
- * decode, commit), doubling while ranges are sparse, never above what the
- * node allows. */
-static void adapt_span(struct ix_lane *lane, const struct ix_range *r)
-{
-	uint64_t n = r->to - r->from + 1;
-	if (r->window)
-		return;
-	if (r->n_logs > IX_TARGET_LOGS) {
-		uint64_t s = n * IX_TARGET_LOGS / r->n_logs;
-		if (s < lane->span)
-			lane->span = s ? s : 1;
-		return;
-	}
-	if (n < lane->span || r->n_logs > IX_TARGET_LOGS / 2)
-		return;
-	lane->span = lane->span * 2 > lane->span_cap ? lane->span_cap : lane->span * 2;
-}
-
 static void committed_ok(struct rw_indexer *ix, struct ix_range *r)
 {
 	struct ix_lane *lane = r->lane;
@@ -526,7 +511,6 @@ static void committed_ok(struct rw_indexer *ix, struct ix_range *r)
 		       r->ready_ms - r->started_ms, r->commit_ms - r->ready_ms, now - r->commit_ms,
 		       lane->span);
 	ix->db_backoff_ms = 0;
-	adapt_span(lane, r);
 	if (r->window && ix->high_water >= 0 &&
 	    (uint64_t)ix->high_water >= ix->last_prune + IX_PRUNE_EVERY + ix->ch->reorg_window.v) {
 		uint64_t keep = (uint64_t)ix->high_water - ix->ch->reorg_window.v;
@@ -651,7 +635,7 @@ static int next_range(struct rw_indexer *ix, size_t li, uint64_t *from, uint64_t
 		return 1;
 	}
 	*window = 1;
-	*to = min_u64(min_u64(p + ix->p.window_batch - 1, h), bound - 1);
+	*to = min_u64(min_u64(p + min_u64(ix->p.window_batch, lane->span) - 1, h), bound - 1);
 	return 1;
 }
 
@@ -660,6 +644,11 @@ static void plan_lane(struct rw_indexer *ix, size_t li)
 	struct ix_lane *lane = ix->lanes[li];
 	while (!lane->held && lane->n_ranges < ix->p.max_inflight) {
 		if (lane->n_ranges > 0 && ix->mem_held >= ix->p.mem_budget)
+			return;
+		/* slow start: one range until an answer tells the size of blocks */
+		if (lane->n_ranges > 0 && !lane->bpb)
+			return;
+		if (ix->fetch_bytes && ix->fetch_bytes + lane->span * lane->bpb > IX_FETCH_BUDGET)
 			return;
 		uint64_t from, to;
 		int window;

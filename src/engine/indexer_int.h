@@ -110,7 +110,11 @@
 #define IX_MAX_SPAN             ((uint64_t)1 << 20) /* blocks per eth_getLogs, whatever grows */
 #define IX_FILTER_CHUNK         500                 /* addresses or topics per filter list */
 #define IX_HEADER_BATCH         500                 /* headers per batch request */
-#define IX_TARGET_LOGS          4000                /* logs per range the span adapts to */
+#define IX_FIRST_SPAN           4                 /* blocks of a lane's first range (slow start) */
+#define IX_GROWTH               4                 /* the span grows at most this much per answer */
+#define IX_TARGET_BYTES         ((size_t)4 << 20) /* eth_getLogs answer per range the span adapts to */
+#define IX_FETCH_BUDGET         ((size_t)24 << 20) /* expected answer bytes in flight, all lanes */
+#define IX_RANGE_MAX_RESPONSE   ((size_t)16 << 20) /* answer ceiling of a range of several blocks */
 #define IX_RANGE_ROWS_MAX       ((size_t)256 << 20) /* bytes of one table's rows in one range */
 #define IX_BACKOFF_MIN_MS       500
 #define IX_BACKOFF_MAX_MS       30000
@@ -174,8 +178,9 @@ struct ix_lane {
 	char *ids;          /* "{1,2,3}": the sources' ids as an SQL array literal */
 	uint64_t committed; /* every source's cursor */
 	uint64_t plan_next; /* first block not yet planned */
-	uint64_t span;      /* blocks per backfill range, adapted */
+	uint64_t span;      /* blocks per range, adapted */
 	uint64_t span_cap;  /* the most the node allows (learned) */
+	uint64_t bpb;       /* eth_getLogs answer bytes per block (last answer), 0: none yet */
 	int held;           /* a lower lane is closing in: plan nothing */
 	struct ix_range *first, *last;
 	size_t n_ranges;
@@ -221,6 +226,7 @@ struct ix_range {
 	size_t n_need, need_sent;
 	struct rw_buf hdr_rows; /* headers as COPY rows, built at commit */
 	size_t bytes;           /* memory counted in ix->mem_held */
+	size_t expect;          /* answer bytes expected, counted in ix->fetch_bytes */
 	int discovers;          /* holds a factory row */
 	int staged;             /* commit through staging tables (decided at commit) */
 	int force_staged;       /* a direct COPY met an existing row: stage from now on */
@@ -333,6 +339,7 @@ struct rw_indexer {
 	struct ix_range *dead; /* dropped ranges whose rpc request is still out */
 	enum ix_after after;
 	size_t mem_held;
+	size_t fetch_bytes; /* answers expected of the ranges in flight */
 	struct ix_walk walk;
 	uint64_t db_backoff_ms; /* after failed commits */
 	uint64_t commit_block_until;

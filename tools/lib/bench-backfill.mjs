@@ -228,9 +228,15 @@ const status = (pid, key) => {
 async function backfill(o, ctx, url, run) {
   const logFile = path.join(ctx.dir, `runwayd-${run}.log`);
   const fd = fs.openSync(logFile, 'w');
-  const argv = ['--config', ctx.config, '--database-url', url, '--migrations', ctx.migrations];
+  // BENCH_RUNWAYD_ARGS: more arguments ("--verbose"); BENCH_RUNWAYD_WRAP: a
+  // command to run runwayd under ("perf record -g -o FILE --"; the RSS and
+  // CPU figures are then the wrapper's).
+  const extra = (process.env.BENCH_RUNWAYD_ARGS || '').split(' ').filter(Boolean);
+  const wrap = (process.env.BENCH_RUNWAYD_WRAP || '').split(' ').filter(Boolean);
+  const argv = [...wrap.slice(1), path.join(ctx.bin, 'runwayd'), '--config', ctx.config, '--database-url', url,
+    '--migrations', ctx.migrations, ...extra];
   const t0 = Date.now();
-  const child = spawn(path.join(ctx.bin, 'runwayd'), argv, { stdio: ['ignore', fd, fd] });
+  const child = spawn(wrap.length ? wrap[0] : argv.shift(), argv, { stdio: ['ignore', fd, fd] });
   fs.closeSync(fd);
   let exited = null;
   child.on('exit', (code, sig) => { exited = { code, sig }; });
@@ -242,7 +248,7 @@ async function backfill(o, ctx, url, run) {
       if (exited) throw new Error(`runwayd exited (${JSON.stringify(exited)}):\n${fs.readFileSync(logFile, 'utf8').slice(-3000)}`);
       peakRss = Math.max(peakRss, status(child.pid, 'VmHWM'));
       const log = fs.readFileSync(logFile, 'utf8');
-      const m = /^(\S+) INFO \[bench\] caught up at block (\d+)/m.exec(log);
+      const m = /^(\S+) INFO +\[bench\] caught up at block (\d+)/m.exec(log);
       if (m && Number(m[2]) >= ctx.chain.last) {
         peakRss = Math.max(peakRss, status(child.pid, 'VmHWM'));
         const secs = (Date.parse(m[1]) - t0) / 1000;
