@@ -114,7 +114,7 @@ void rw_indexer_range_reset(struct ix_range *r)
 	struct rw_indexer *ix = r->ix;
 	if (r->rows) {
 		for (size_t i = 0; i < ix->p.map->n_events; i++) {
-			rw_buf_free(&r->rows[i].buf);
+			rw_buf_release(&r->rows[i].buf);
 			r->rows[i].n = 0;
 		}
 	}
@@ -123,7 +123,7 @@ void rw_indexer_range_reset(struct ix_range *r)
 	r->n_hdrs = 0;
 	free(r->need);
 	r->need = NULL;
-	rw_buf_free(&r->hdr_rows);
+	rw_buf_release(&r->hdr_rows);
 	r->n_need = r->need_sent = 0;
 	r->n_logs = r->n_rejects = 0;
 	r->discovers = 0;
@@ -719,6 +719,8 @@ static void commit_next(struct rw_indexer *ix)
 			continue;
 		if (check_parent(ix, r) < 0)
 			return;
+		while (rw_indexer_range_absorb(r) == 1)
+			;
 		int rc = rw_indexer_commit(r);
 		if (rc < 0) {
 			rw_indexer_say(ix, RW_INDEXER_ERROR, "cannot submit a commit: %s",

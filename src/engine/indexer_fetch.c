@@ -189,6 +189,58 @@ static void account(struct ix_range *r)
 	r->bytes = b;
 }
 
+static size_t rows_bytes(const struct ix_range *r)
+{
+	size_t b = 0;
+	for (size_t i = 0; i < r->ix->p.map->n_events; i++)
+		b += r->rows[i].buf.len;
+	return b;
+}
+
+static int can_absorb(const struct ix_range *r, const struct ix_range *t)
+{
+	if (!t || r->state != IX_R_READY || t->state != IX_R_READY || t->from != r->to + 1 ||
+	    r->window != t->window || r->force_staged || t->force_staged || r->discovers)
+		return 0;
+	if (r->window && r->n_hdrs && t->n_hdrs &&
+	    memcmp(t->hdrs[0].parent, r->hdrs[r->n_hdrs - 1].hash, 32) != 0)
+		return 0; /* a reorg between them: check_parent finds it at t's turn */
+	return rows_bytes(r) + rows_bytes(t) <= IX_COMMIT_BYTES;
+}
+
+int rw_indexer_range_absorb(struct ix_range *r)
+{
+	struct ix_range *t = r->next;
+	if (!can_absorb(r, t))
+		return 0;
+	const struct rw_eventmap *map = r->ix->p.map;
+	for (size_t i = 0; i < map->n_events; i++)
+		if (rw_buf_reserve(&r->rows[i].buf, t->rows[i].buf.len) < 0)
+			return RW_ENOMEM;
+	struct ix_hdr *h = realloc(r->hdrs, (r->n_hdrs + t->n_hdrs + 1) * sizeof(*h));
+	if (!h)
+		return RW_ENOMEM;
+	r->hdrs = h;
+	memcpy(r->hdrs + r->n_hdrs, t->hdrs, t->n_hdrs * sizeof(*h));
+	r->n_hdrs += t->n_hdrs;
+	for (size_t i = 0; i < map->n_events; i++) {
+		(void)rw_buf_append(&r->rows[i].buf, t->rows[i].buf.p, t->rows[i].buf.len);
+		r->rows[i].n += t->rows[i].n;
+	}
+	r->to = t->to;
+	r->n_logs += t->n_logs;
+	r->n_rejects += t->n_rejects;
+	r->discovers |= t->discovers;
+	if (t->started_ms < r->started_ms)
+		r->started_ms = t->started_ms;
+	if (t->ready_ms > r->ready_ms)
+		r->ready_ms = t->ready_ms;
+	rw_indexer_range_unlink(t);
+	rw_indexer_range_free(t);
+	account(r);
+	return 1;
+}
+
 /* Fetches r again after a backoff that grows with its failures. */
 static void retry_later(struct ix_range *r)
 {
@@ -605,8 +657,15 @@ static int seen_add(struct seen *s, uint64_t key, int query)
 	return -1;
 }
 
+/* The text a value was last decoded from (in the answer being read). */
+struct text_seen {
+	const char *p; /* NULL: none */
+	size_t n;
+};
+
 struct decode {
 	struct ix_range *r;
+	struct text_seen seen_bh, seen_tx; /* of lg.block_hash, lg.tx_hash */
 	struct seen seen;
 	struct ix_blockref *refs;
 	size_t n_refs, cap_refs;
@@ -641,20 +700,21 @@ static enum log_field field_of(const char *k, size_t n)
 {
 	static const struct {
 		const char *name;
+		size_t len;
 		enum log_field f;
 	} names[] = {
-		{ "address", F_ADDRESS },
-		{ "topics", F_TOPICS },
-		{ "data", F_DATA },
-		{ "blockNumber", F_BLOCK },
-		{ "blockHash", F_BLOCK_HASH },
-		{ "transactionHash", F_TX_HASH },
-		{ "transactionIndex", F_TX_INDEX },
-		{ "logIndex", F_LOG_INDEX },
-		{ "removed", F_REMOVED },
+		{ "address", 7, F_ADDRESS },
+		{ "topics", 6, F_TOPICS },
+		{ "data", 4, F_DATA },
+		{ "blockNumber", 11, F_BLOCK },
+		{ "blockHash", 9, F_BLOCK_HASH },
+		{ "transactionHash", 15, F_TX_HASH },
+		{ "transactionIndex", 16, F_TX_INDEX },
+		{ "logIndex", 8, F_LOG_INDEX },
+		{ "removed", 7, F_REMOVED },
 	};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strlen(names[i].name) == n && memcmp(names[i].name, k, n) == 0)
+		if (names[i].len == n && memcmp(names[i].name, k, n) == 0)
 			return names[i].f;
 	return F_OTHER;
 }
@@ -695,6 +755,36 @@ static int get_fixed(struct decode *d, uint8_t *out, size_t len)
 	if (rc == 0 && rw_hex_decode_fixed(out, len, p, n, RW_HEX_PREFIX_REQUIRED) < 0)
 		rc = RW_EINVAL;
 	return rc;
+}
+
+/* get_fixed of a 32-byte hash that often repeats from log to log (the
+ * logs of one block, of one transaction): when the text equals the last
+ * one decoded into out (c), out already holds it. */
+static int get_hash(struct decode *d, struct text_seen *c, uint8_t out[32])
+{
+	const char *p;
+	size_t n;
+	int esc;
+	if (rw_jscan_peek(&d->s) != RW_J_STRING || rw_jscan_string(&d->s, &p, &n, &esc) < 0)
+		return RW_EINVAL;
+	if (!esc && c->p && c->n == n && memcmp(c->p, p, n) == 0)
+		return 0;
+	c->p = NULL;
+	if (esc) {
+		d->esc.len = 0;
+		if (rw_buf_reserve(&d->esc, n) < 0)
+			return RW_ENOMEM;
+		if (rw_jscan_unescape((char *)d->esc.p, &n, p, n) < 0)
+			return RW_EINVAL;
+		p = (const char *)d->esc.p;
+	}
+	if (rw_hex_decode_fixed(out, 32, p, n, RW_HEX_PREFIX_REQUIRED) < 0)
+		return RW_EINVAL;
+	if (!esc) {
+		c->p = p;
+		c->n = n;
+	}
+	return 0;
 }
 
 static int get_topics(struct decode *d, struct ix_log *lg)
@@ -740,8 +830,8 @@ static int get_field(struct decode *d, struct ix_log *lg, enum log_field f, int 
 	case F_BLOCK: rc = get_quantity(d, &lg->block, INT64_MAX); break;
 	case F_TX_INDEX: rc = get_quantity(d, &lg->tx_index, INT32_MAX); break;
 	case F_LOG_INDEX: rc = get_quantity(d, &lg->log_index, 0xffffff); break;
-	case F_BLOCK_HASH: rc = get_fixed(d, lg->block_hash, 32); break;
-	case F_TX_HASH: rc = get_fixed(d, lg->tx_hash, 32); break;
+	case F_BLOCK_HASH: rc = get_hash(d, &d->seen_bh, lg->block_hash); break;
+	case F_TX_HASH: rc = get_hash(d, &d->seen_tx, lg->tx_hash); break;
 	case F_ADDRESS: rc = get_fixed(d, lg->addr, 20); break;
 	default: return rw_jscan_skip(&d->s, NULL, NULL);
 	}
@@ -960,7 +1050,8 @@ static int cmp_ref(const void *a, const void *b)
  * height are an inconsistent answer. Returns 0 or RW_EINVAL. */
 static int unique_refs(struct decode *d)
 {
-	qsort(d->refs, d->n_refs, sizeof(*d->refs), cmp_ref);
+	if (d->n_refs > 1)
+		qsort(d->refs, d->n_refs, sizeof(*d->refs), cmp_ref);
 	size_t o = 0;
 	for (size_t i = 0; i < d->n_refs; i++) {
 		if (o && d->refs[o - 1].number == d->refs[i].number) {
@@ -1124,8 +1215,8 @@ static void on_logs(struct rw_rpc *rpc, const struct rw_rpc_result *res, size_t 
 	}
 	seen_free(&d.seen);
 	free(d.refs);
-	rw_buf_free(&d.lg.data);
-	rw_buf_free(&d.esc);
+	rw_buf_release(&d.lg.data);
+	rw_buf_release(&d.esc);
 	if (rc < 0) {
 		if (d.too_big) {
 			too_large(r, NULL, "rows over the per-range ceiling", 0, 0);

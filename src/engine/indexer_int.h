@@ -115,6 +115,7 @@
 #define IX_TARGET_BYTES         ((size_t)4 << 20) /* eth_getLogs answer per range the span adapts to */
 #define IX_FETCH_BUDGET         ((size_t)24 << 20) /* expected answer bytes in flight, all lanes */
 #define IX_RANGE_MAX_RESPONSE   ((size_t)16 << 20) /* answer ceiling of a range of several blocks */
+#define IX_COMMIT_BYTES         ((size_t)8 << 20)  /* rows of ready ranges merged into one commit */
 #define IX_RANGE_ROWS_MAX       ((size_t)256 << 20) /* bytes of one table's rows in one range */
 #define IX_BACKOFF_MIN_MS       500
 #define IX_BACKOFF_MAX_MS       30000
@@ -420,6 +421,13 @@ int rw_indexer_lane_queries(struct ix_lane *lane);
 /* Sends the first request of range r (logs, and window headers). Returns 0
  * or a negative RW_E* code (r is then IX_R_WAIT). */
 int rw_indexer_fetch(struct ix_range *r);
+
+/* Merges r->next into r when both are ready to commit, contiguous, of the
+ * same kind (window or not), not staged, r discovers nothing, the window
+ * headers link, and the rows stay under IX_COMMIT_BYTES: one transaction
+ * and one COPY per table for both. Returns 1 when merged (r->next freed), 0
+ * when not, RW_ENOMEM (nothing changed). */
+int rw_indexer_range_absorb(struct ix_range *r);
 
 /* Parses a header object of eth_getBlockByNumber. Returns 0 or RW_EINVAL. */
 int rw_indexer_parse_header(struct ix_hdr *ret, const json_t *v);

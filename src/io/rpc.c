@@ -424,7 +424,7 @@ static void request_free(struct request *rq)
 	for (size_t i = 0; i < rq->nroots; i++)
 		json_decref(rq->roots[i]);
 	for (size_t i = 0; i < rq->nbodies; i++)
-		free(rq->bodies[i].p); /* public text: no wipe */
+		rw_buf_release(&rq->bodies[i]);
 	free(rq->items);
 	free(rq->res);
 	free(rq->roots);
@@ -521,7 +521,7 @@ static void attempt_free(struct attempt *at)
 	if (at->easy)
 		curl_easy_cleanup(at->easy);
 	free(at->body);
-	rw_buf_free(&at->in);
+	rw_buf_release(&at->in);
 	free(at->idx);
 	free(at->ids);
 	free(at);
@@ -782,7 +782,7 @@ static void parse_done(uv_work_t *w, int status)
 		return;
 	}
 	if (!at->raw)
-		rw_buf_free(&at->in);
+		rw_buf_release(&at->in);
 	enter(rpc);
 	conclude(rpc, at);
 	if (!rpc->closing)
@@ -823,7 +823,7 @@ static void finish_attempt(struct rw_rpc *rpc, struct attempt *at, CURLcode rc)
 		transport_results(rpc, at, at->tmp, rc, &at->too_big);
 	}
 	if (!at->raw || rc != CURLE_OK || at->write_err)
-		rw_buf_free(&at->in); /* a tree is independent of the body */
+		rw_buf_release(&at->in); /* a tree is independent of the body */
 	conclude(rpc, at);
 }
 

@@ -936,8 +936,7 @@ static int skel_build(struct skel *k, const char *body, size_t len)
 static void skel_free(struct skel *k)
 {
 	free(k->spans);
-	free(k->out.p); /* public text: no wipe needed */
-	rw_buf_init(&k->out, 0);
+	rw_buf_release(&k->out);
 }
 
 int rw_rpc_parse_raw(json_t **ret_root, struct rw_rpc_result *out, const uint64_t *ids, size_t n,

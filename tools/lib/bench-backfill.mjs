@@ -19,11 +19,11 @@ const APPROVAL = ethers.id('Approval(address,address,uint256)');
 
 function usage() {
   return `usage: tools/bench-backfill [--events N] [--per-tx N] [--txs-per-block N] [--runs N]
-                           [--fetch-concurrency LIST] [--fetch-logs N] [--keep DIR]`;
+                           [--fetch-concurrency LIST] [--fetch-logs N] [--keep DIR] [--phases abc]`;
 }
 
 function parseArgs(argv) {
-  const o = { events: 1000000, perTx: 2000, txsPerBlock: 1, runs: 3, conc: [2, 4, 8], fetchLogs: 10000, keep: null };
+  const o = { events: 1000000, perTx: 2000, txsPerBlock: 1, runs: 3, conc: [2, 4, 8], fetchLogs: 10000, keep: null, phases: 'abc' };
   const num = (name, v, min) => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < min) {
@@ -44,6 +44,14 @@ function parseArgs(argv) {
       o.conc = String(v ?? '').split(',').map((x) => num(a, x, 1));
       i++;
     } else if (a === '--keep') o.keep = v, i++;
+    else if (a === '--phases') {
+      o.phases = String(v ?? '');
+      if (!/^[abc]+$/.test(o.phases)) {
+        console.error(`bench-backfill: --phases takes letters of abc, got '${o.phases}'`);
+        process.exit(2);
+      }
+      i++;
+    }
     else {
       console.error(`bench-backfill: unknown argument '${a}'\n${usage()}`);
       process.exit(2);
@@ -294,7 +302,7 @@ async function main() {
     let rssMax = 0;
     for (let run = 1; run <= o.runs; run++) {
       // (a) eth_getLogs, bodies read and counted
-      for (const conc of o.conc) {
+      for (const conc of o.phases.includes('a') ? o.conc : []) {
         const cpu0 = cpuSecs(anvil.pid);
       const f = await fetchAll(anvil.rpcUrl, chain, span, conc);
       const anvilCpu = cpuSecs(anvil.pid) - cpu0;
@@ -322,6 +330,10 @@ async function main() {
         `peak RSS ${(c.rss / 1048576).toFixed(1)} MB, CPU runwayd ${c.cpu.toFixed(1)} s, anvil ${c.anvilCpu.toFixed(1)} s, PostgreSQL ${pgC.toFixed(1)} s; load ${loadavg()}`);
       if (!best.c || rate > best.c.rate) best.c = { rate, secs: c.secs, rss: c.rss };
       // (b) psql \copy of the same rows into an identical table
+      if (!o.phases.includes('b')) {
+        sql(base, `DROP DATABASE bench_${run}`);
+        continue;
+      }
       if (!fs.existsSync(copyFile)) {
         psql(url, ['-c', `\\copy (SELECT * FROM ev_erc20_transfer ORDER BY block_number, log_index) TO '${copyFile}' WITH (FORMAT binary)`]);
       }
@@ -342,6 +354,7 @@ async function main() {
       if (!best.b || rateB > best.b.rate) best.b = { rate: rateB, secs };
       sql(base, `DROP DATABASE bench_${run}`);
     }
+    if (!best.a || !best.b) return; // a phase was left out: no ratio
     const ceiling = Math.min(best.a.rate, best.b.rate);
     const ratio = best.c.rate / ceiling;
     console.log(`\nbench-backfill: ${fmt(o.events)} ERC-20 Transfer logs, ${fmt(nBlocks)} blocks, best of ${o.runs} run${o.runs > 1 ? 's' : ''}`);
