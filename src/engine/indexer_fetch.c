@@ -221,7 +221,8 @@ int rw_indexer_range_absorb(struct ix_range *r)
 	if (!h)
 		return RW_ENOMEM;
 	r->hdrs = h;
-	memcpy(r->hdrs + r->n_hdrs, t->hdrs, t->n_hdrs * sizeof(*h));
+	if (t->n_hdrs)
+		memcpy(r->hdrs + r->n_hdrs, t->hdrs, t->n_hdrs * sizeof(*h));
 	r->n_hdrs += t->n_hdrs;
 	for (size_t i = 0; i < map->n_events; i++) {
 		(void)rw_buf_append(&r->rows[i].buf, t->rows[i].buf.p, t->rows[i].buf.len);

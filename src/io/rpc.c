@@ -90,7 +90,8 @@ struct attempt {
 	CURL *easy;
 	char *body;
 	struct rw_buf in;
-	int write_err; /* RW_ETOOBIG or RW_ENOMEM from the write callback */
+	int write_err;      /* RW_ETOOBIG or RW_ENOMEM from the write callback */
+	uint64_t announced; /* Content-Length, 0: none (seen at the first write) */
 	int as_batch;
 	int raw; /* the request's raw mode: keep the body for the results */
 	size_t n;
@@ -556,9 +557,10 @@ static size_t on_write(char *p, size_t size, size_t nmemb, void *udata)
 	if (!at->in.cap &&
 	    curl_easy_getinfo(at->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) == CURLE_OK &&
 	    cl > 0) {
-		/* the whole body at once: no copies while it grows */
-		r = rw_buf_reserve(&at->in,
-				   (uint64_t)cl < at->in.max ? (size_t)cl : at->in.max + 1);
+		/* the whole body at once: no copies while it grows; over the
+		 * ceiling it stops here (RW_ETOOBIG), its size noted */
+		at->announced = (uint64_t)cl;
+		r = (uint64_t)cl > at->in.max ? RW_ETOOBIG : rw_buf_reserve(&at->in, (size_t)cl);
 	}
 	if (r == 0)
 		r = rw_buf_append(&at->in, p, n);
@@ -629,7 +631,6 @@ static int setup_easy(struct rw_rpc *rpc, struct attempt *at, uint64_t timeout_m
 	bad |= curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L) != CURLE_OK;
 	bad |= curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L) != CURLE_OK;
 	bad |= curl_easy_setopt(e, CURLOPT_USERAGENT, "runway/" RUNWAY_VERSION) != CURLE_OK;
-	bad |= curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)at->in.max) != CURLE_OK;
 	if (at->ep->ca_file)
 		bad |= curl_easy_setopt(e, CURLOPT_CAINFO, at->ep->ca_file) != CURLE_OK;
 #if LIBCURL_VERSION_NUM >= 0x075500
@@ -682,11 +683,7 @@ static void transport_results(struct rw_rpc *rpc, const struct attempt *at,
 	enum rw_rpc_class cls = RW_RPC_TRANSPORT;
 	uint64_t size = 0;
 	if (at->write_err == RW_ETOOBIG || rc == CURLE_FILESIZE_EXCEEDED) {
-		curl_off_t cl = -1;
-		if (curl_easy_getinfo(at->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) ==
-			    CURLE_OK &&
-		    cl > 0)
-			size = (uint64_t)cl;
+		size = at->announced;
 		snprintf(text, sizeof(text), "response larger than %zu bytes", at->in.max);
 		*too_big = 1;
 	} else if (at->write_err == RW_ENOMEM) {

@@ -7,11 +7,10 @@
 
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { repoRoot, startAnvil } from './anvil.mjs';
-import { loadArtifact } from './deploy.mjs';
+import { deploySpammer, gasLimit, post, spam } from './logspam.mjs';
 import { ethers } from './chain.mjs';
 
 const TRANSFER = ethers.id('Transfer(address,address,uint256)');
@@ -67,75 +66,15 @@ function parseArgs(argv) {
 const loadavg = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
 const fmt = (x) => Math.round(x).toLocaleString('en-US');
 
-// ---- JSON-RPC ---------------------------------------------------------------
-
-const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-
-/** POSTs body to url; resolves the response body as a Buffer. */
-function post(url, body) {
-  return new Promise((resolve, reject) => {
-    const u = new URL(url);
-    const req = http.request({ host: u.hostname, port: u.port, path: '/', method: 'POST', agent,
-      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      const parts = [];
-      res.on('data', (c) => parts.push(c));
-      res.on('end', () => (res.statusCode === 200 ? resolve(Buffer.concat(parts))
-        : reject(new Error(`HTTP ${res.statusCode}: ${Buffer.concat(parts).toString().slice(0, 200)}`))));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-async function rpc(url, method, params = []) {
-  const r = JSON.parse((await post(url, JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }))).toString());
-  if (r.error) throw new Error(`${method}: ${r.error.message}`);
-  return r.result;
-}
-
-async function rpcBatch(url, calls) {
-  const body = JSON.stringify(calls.map(([method, params], id) => ({ jsonrpc: '2.0', id, method, params })));
-  const out = JSON.parse((await post(url, body)).toString());
-  for (const r of out) if (r.error) throw new Error(`${calls[r.id][0]}: ${r.error.message}`);
-  return out.sort((a, b) => a.id - b.id).map((r) => r.result);
-}
-
 // ---- the chain --------------------------------------------------------------
 
 /** Deploys LogSpammer and emits o.events Transfer logs, o.perTx per
  * transaction, o.txsPerBlock transactions per block. Returns
  * { address, first, last } (the blocks that hold them). */
 async function fillChain(url, o) {
-  const [from] = await rpc(url, 'eth_accounts');
-  const art = loadArtifact('LogSpammer');
-  await rpc(url, 'evm_setAutomine', [false]);
-  const deployHash = await rpc(url, 'eth_sendTransaction', [{ from, data: art.bytecode, gas: '0x200000' }]);
-  await rpc(url, 'evm_mine');
-  const rc = await rpc(url, 'eth_getTransactionReceipt', [deployHash]);
-  if (!rc || rc.status !== '0x1') throw new Error('LogSpammer deploy failed');
-  const address = rc.contractAddress;
-  const spam = new ethers.Interface(art.abi);
-  const first = Number(rc.blockNumber) + 1;
-  let left = o.events;
-  let seed = 0x1000n;
-  while (left > 0) {
-    const calls = [];
-    for (let t = 0; t < o.txsPerBlock && left > 0; t++) {
-      const n = Math.min(o.perTx, left);
-      left -= n;
-      const data = spam.encodeFunctionData('spam', [n, seed]);
-      seed += BigInt(n) + 7n;
-      calls.push(['eth_sendTransaction', [{ from, to: address, data, gas: ethers.toQuantity(100000 + n * 2500) }]]);
-    }
-    await rpcBatch(url, calls);
-    await rpc(url, 'evm_mine');
-  }
-  const last = Number(await rpc(url, 'eth_blockNumber'));
-  await rpc(url, 'evm_setAutomine', [true]);
-  const emitted = BigInt(await rpc(url, 'eth_call', [{ to: address, data: spam.encodeFunctionData('emitted') }, 'latest']));
-  if (emitted !== BigInt(o.events)) throw new Error(`LogSpammer emitted ${emitted} events, not ${o.events} (a transaction failed)`);
-  return { address, first, last };
+  const s = await deploySpammer(url);
+  const { first, last } = await spam(url, s, o.events, { perTx: o.perTx, txsPerBlock: o.txsPerBlock });
+  return { address: s.address, deployBlock: s.block, first, last };
 }
 
 // ---- (a) the node's ceiling: plain eth_getLogs ------------------------------
@@ -287,14 +226,14 @@ async function main() {
     if (f.endsWith('.sql')) fs.copyFileSync(path.join(repoRoot, 'migrations', f), path.join(migrations, f));
   }
   console.log(`bench-backfill: ${new Date().toISOString().slice(0, 16)}Z, ${os.cpus().length} cores, load ${loadavg()}`);
-  const anvil = await startAnvil({ extra: ['--gas-limit', String(Math.max(30000000, 100000 + o.perTx * o.txsPerBlock * 2600))] });
+  const anvil = await startAnvil({ extra: ['--gas-limit', String(gasLimit(o.perTx, o.txsPerBlock))] });
   try {
     let t = Date.now();
     const chain = await fillChain(anvil.rpcUrl, o);
     const nBlocks = chain.last - chain.first + 1;
     console.log(`chain: ${fmt(o.events)} Transfer logs in ${fmt(nBlocks)} blocks (${o.perTx} per transaction, ` +
       `${o.txsPerBlock} transaction${o.txsPerBlock > 1 ? 's' : ''} per block), made in ${((Date.now() - t) / 1000).toFixed(1)} s`);
-    const ctx = { dir, bin, migrations, chain, anvilPid: anvil.pid, config: writeConfig(dir, anvil.rpcUrl, chain, chain.first - 1) };
+    const ctx = { dir, bin, migrations, chain, anvilPid: anvil.pid, config: writeConfig(dir, anvil.rpcUrl, chain, chain.deployBlock) };
     const logsPerBlock = o.perTx * o.txsPerBlock;
     const span = Math.max(1, Math.floor(o.fetchLogs / logsPerBlock));
     const copyFile = path.join(dir, 'rows.bin');
