@@ -429,6 +429,95 @@ int rw_jscan_skip(struct rw_jscan *s, const char **ret_p, size_t *ret_n)
 	return 0;
 }
 
+/* The byte after the closing quote of the string whose opening quote is at
+ * p, or NULL when it is not closed before end. */
+static const char *string_end(const char *p, const char *end)
+{
+	const char *q = p + 1;
+	for (;;) {
+		q = memchr(q, '"', (size_t)(end - q));
+		if (!q)
+			return NULL;
+		const char *b = q;
+		while (b > p + 1 && b[-1] == '\\')
+			b--;
+		if (((q - b) & 1) == 0) /* an even run of backslashes: not escaped */
+			return q + 1;
+		q++;
+	}
+}
+
+/* Loose end of a container opening at s->p: brackets matched, strings
+ * jumped over. Uses the stack above the open levels. */
+static int container_end_loose(struct rw_jscan *s)
+{
+	const char *p = s->p, *end = s->end;
+	size_t depth = s->depth;
+	while (p < end) {
+		char c = *p;
+		if (c == '"') {
+			const char *q = string_end(p, end);
+			if (!q) {
+				s->p = p;
+				return fail(s, "unterminated string");
+			}
+			p = q;
+			continue;
+		}
+		if (c == '[' || c == '{') {
+			if (depth >= RW_JSCAN_MAX_DEPTH) {
+				s->p = p;
+				return fail(s, "nesting too deep");
+			}
+			s->stack[depth++] = (uint8_t)c;
+		} else if (c == ']' || c == '}') {
+			if (depth == s->depth || s->stack[depth - 1] != (c == ']' ? '[' : '{')) {
+				s->p = p;
+				return fail(s, "mismatched bracket");
+			}
+			if (--depth == s->depth) {
+				s->p = p + 1;
+				return 0;
+			}
+		}
+		p++;
+	}
+	s->p = p;
+	return fail(s, "unterminated object or array");
+}
+
+int rw_jscan_skip_loose(struct rw_jscan *s, const char **ret_p, size_t *ret_n)
+{
+	enum rw_jtype t = rw_jscan_peek(s);
+	if (s->err)
+		return s->err;
+	const char *start = s->p;
+	if (t == RW_J_NONE)
+		return fail(s, "expected a value");
+	if (t == RW_J_STRING) {
+		const char *q = string_end(s->p, s->end);
+		if (!q) {
+			s->p = s->end;
+			return fail(s, "unterminated string");
+		}
+		s->p = q;
+	} else if (t == RW_J_OBJECT || t == RW_J_ARRAY) {
+		if (container_end_loose(s) < 0)
+			return s->err;
+	} else {
+		const char *p = s->p;
+		while (p < s->end && !strchr(" \t\r\n,]}:", *p))
+			p++;
+		s->p = p;
+	}
+	value_done(s);
+	if (ret_p)
+		*ret_p = start;
+	if (ret_n)
+		*ret_n = (size_t)(s->p - start);
+	return 0;
+}
+
 int rw_jscan_end(struct rw_jscan *s)
 {
 	if (s->err)

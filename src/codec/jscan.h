@@ -65,6 +65,15 @@ enum rw_jtype rw_jscan_peek(struct rw_jscan *s);
  * its last (no surrounding whitespace). */
 int rw_jscan_skip(struct rw_jscan *s, const char **ret_p, size_t *ret_n);
 
+/* Skips the next value finding only where it ends: a string at its closing
+ * quote (escapes honoured), a container at its matching bracket; what lies
+ * between is not checked (for text a checking scan reads later, when a
+ * first pass only needs to find it). The value's first byte must start a
+ * value. Returns 0, or RW_EINVAL for an unterminated string or container,
+ * a mismatched bracket, or nesting deeper than RW_JSCAN_MAX_DEPTH.
+ * Out: ret_p, ret_n (may be NULL): as rw_jscan_skip. */
+int rw_jscan_skip_loose(struct rw_jscan *s, const char **ret_p, size_t *ret_n);
+
 /* Reads the next value, which must be a string. Returns 0 or RW_EINVAL.
  * Out: ret_p, ret_n: the text between the quotes, escapes left in;
  * ret_escaped (may be NULL): 1 when it holds a backslash escape. */

@@ -115,6 +115,11 @@ void rw_indexer_range_reset(struct ix_range *r)
 	if (r->rows) {
 		for (size_t i = 0; i < ix->p.map->n_events; i++) {
 			rw_buf_release(&r->rows[i].buf);
+			for (size_t k = 0; k < r->rows[i].n_more; k++)
+				rw_buf_release(&r->rows[i].more[k]);
+			free(r->rows[i].more);
+			r->rows[i].more = NULL;
+			r->rows[i].n_more = 0;
 			r->rows[i].n = 0;
 		}
 	}
@@ -125,6 +130,7 @@ void rw_indexer_range_reset(struct ix_range *r)
 	r->need = NULL;
 	rw_buf_release(&r->hdr_rows);
 	r->n_need = r->need_sent = 0;
+	r->last_needed = 0;
 	r->n_logs = r->n_rejects = 0;
 	r->discovers = 0;
 	ix->mem_held -= r->bytes;
@@ -639,10 +645,24 @@ static int next_range(struct rw_indexer *ix, size_t li, uint64_t *from, uint64_t
 	return 1;
 }
 
+/* The ranges of lane still being fetched (not ready, not committing). */
+static size_t fetching(const struct ix_lane *lane)
+{
+	size_t n = 0;
+	for (const struct ix_range *r = lane->first; r; r = r->next)
+		n += r->state != IX_R_READY && r->state != IX_R_COMMIT;
+	return n;
+}
+
+/* Plans and fetches ranges of lane li: at most max_inflight being fetched;
+ * ready ones wait for their commit (and merge into one) as long as their
+ * rows stay under mem_budget; the answers expected stay under
+ * IX_FETCH_BUDGET. */
 static void plan_lane(struct rw_indexer *ix, size_t li)
 {
 	struct ix_lane *lane = ix->lanes[li];
-	while (!lane->held && lane->n_ranges < ix->p.max_inflight) {
+	while (!lane->held && lane->n_ranges < IX_MAX_RANGES &&
+	       fetching(lane) < ix->p.max_inflight) {
 		if (lane->n_ranges > 0 && ix->mem_held >= ix->p.mem_budget)
 			return;
 		/* slow start: one range until an answer tells the size of blocks */

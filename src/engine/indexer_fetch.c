@@ -183,8 +183,11 @@ static void account(struct ix_range *r)
 {
 	struct rw_indexer *ix = r->ix;
 	size_t b = r->n_hdrs * sizeof(*r->hdrs) + r->n_need * sizeof(*r->need);
-	for (size_t i = 0; i < ix->p.map->n_events; i++)
+	for (size_t i = 0; i < ix->p.map->n_events; i++) {
 		b += r->rows[i].buf.cap;
+		for (size_t k = 0; k < r->rows[i].n_more; k++)
+			b += r->rows[i].more[k].cap;
+	}
 	ix->mem_held = ix->mem_held - r->bytes + b;
 	r->bytes = b;
 }
@@ -192,8 +195,11 @@ static void account(struct ix_range *r)
 static size_t rows_bytes(const struct ix_range *r)
 {
 	size_t b = 0;
-	for (size_t i = 0; i < r->ix->p.map->n_events; i++)
+	for (size_t i = 0; i < r->ix->p.map->n_events; i++) {
 		b += r->rows[i].buf.len;
+		for (size_t k = 0; k < r->rows[i].n_more; k++)
+			b += r->rows[i].more[k].len;
+	}
 	return b;
 }
 
@@ -214,9 +220,16 @@ int rw_indexer_range_absorb(struct ix_range *r)
 	if (!can_absorb(r, t))
 		return 0;
 	const struct rw_eventmap *map = r->ix->p.map;
-	for (size_t i = 0; i < map->n_events; i++)
-		if (rw_buf_reserve(&r->rows[i].buf, t->rows[i].buf.len) < 0)
+	for (size_t i = 0; i < map->n_events; i++) {
+		struct ix_rows *a = &r->rows[i];
+		if (!t->rows[i].n)
+			continue;
+		struct rw_buf *m =
+			realloc(a->more, (a->n_more + 1 + t->rows[i].n_more) * sizeof(*m));
+		if (!m)
 			return RW_ENOMEM;
+		a->more = m;
+	}
 	struct ix_hdr *h = realloc(r->hdrs, (r->n_hdrs + t->n_hdrs + 1) * sizeof(*h));
 	if (!h)
 		return RW_ENOMEM;
@@ -225,8 +238,19 @@ int rw_indexer_range_absorb(struct ix_range *r)
 		memcpy(r->hdrs + r->n_hdrs, t->hdrs, t->n_hdrs * sizeof(*h));
 	r->n_hdrs += t->n_hdrs;
 	for (size_t i = 0; i < map->n_events; i++) {
-		(void)rw_buf_append(&r->rows[i].buf, t->rows[i].buf.p, t->rows[i].buf.len);
-		r->rows[i].n += t->rows[i].n;
+		struct ix_rows *a = &r->rows[i], *b = &t->rows[i];
+		if (!b->n)
+			continue;
+		/* t's buffers move over (room was made above) */
+		a->more[a->n_more++] = b->buf;
+		rw_buf_init(&b->buf, IX_RANGE_ROWS_MAX);
+		for (size_t k = 0; k < b->n_more; k++)
+			a->more[a->n_more++] = b->more[k];
+		free(b->more);
+		b->more = NULL;
+		b->n_more = 0;
+		a->n += b->n;
+		b->n = 0;
 	}
 	r->to = t->to;
 	r->n_logs += t->n_logs;
@@ -674,6 +698,7 @@ struct decode {
 	struct rw_jscan s;  /* over the answer being read */
 	struct rw_buf esc;  /* an escaped string, unescaped */
 	const char *why;    /* set when the answer is inconsistent */
+	char why_buf[128];  /* for a why made here */
 	const char *method; /* of the answer being read, for messages */
 	const char *endpoint;
 	int too_big;
@@ -1138,7 +1163,7 @@ static int take_answer(struct decode *d, const struct rw_rpc_result *res, size_t
 {
 	struct ix_range *r = d->r;
 	size_t nq = r->lane->n_q;
-	struct ix_hdr last;
+	struct ix_hdr last = { 0 };
 	d->method = "eth_getBlockByNumber";
 	d->endpoint = res[n - 1].endpoint;
 	int rc = r->window ? take_headers(r, res + nq, n - nq, &d->why)
@@ -1168,10 +1193,15 @@ static int take_answer(struct decode *d, const struct rw_rpc_result *res, size_t
 	if (rc < 0)
 		return rc;
 	if (!r->window) {
-		if (d->n_refs && d->refs[d->n_refs - 1].number == r->to &&
-		    memcmp(d->refs[d->n_refs - 1].hash, last.hash, 32) != 0) {
-			d->why = "a log's block hash differs from its header's";
-			return RW_EINVAL;
+		if (d->n_refs && d->refs[d->n_refs - 1].number == r->to) {
+			if (memcmp(d->refs[d->n_refs - 1].hash, last.hash, 32) != 0) {
+				d->why = "a log's block hash differs from its header's";
+				return RW_EINVAL;
+			}
+			/* its header came with the logs: not fetched again */
+			r->last_hdr = last;
+			r->last_needed = 1;
+			d->n_refs--;
 		}
 		return 0;
 	}
@@ -1182,6 +1212,17 @@ static int take_answer(struct decode *d, const struct rw_rpc_result *res, size_t
 		}
 	}
 	return 0;
+}
+
+/* Every header of r is in: the range is ready to commit. */
+static void headers_done(struct ix_range *r)
+{
+	if (r->last_needed)
+		r->hdrs[r->n_hdrs++] = r->last_hdr;
+	r->state = IX_R_READY;
+	r->ready_ms = rw_indexer_now(r->ix);
+	r->failures = 0;
+	account(r);
 }
 
 static void on_logs(struct rw_rpc *rpc, const struct rw_rpc_result *res, size_t n, void *udata)
@@ -1209,6 +1250,12 @@ static void on_logs(struct rw_rpc *rpc, const struct rw_rpc_result *res, size_t 
 	rw_buf_init(&d.lg.data, RW_RPC_DEFAULT_MAX_RESPONSE);
 	rw_buf_init(&d.esc, RW_RPC_DEFAULT_MAX_RESPONSE);
 	int rc = take_answer(&d, res, n);
+	if (rc < 0 && d.s.err) {
+		/* results come delimited, not checked: malformed text is met here */
+		snprintf(d.why_buf, sizeof(d.why_buf), "the answer is not JSON (byte %zu: %s)",
+			 d.s.err_at, d.s.why ? d.s.why : "?");
+		d.why = d.why_buf;
+	}
 	if (rc == 0 && !r->window && d.n_refs) {
 		r->need = d.refs;
 		r->n_need = d.n_refs;
@@ -1236,17 +1283,22 @@ static void on_logs(struct rw_rpc *rpc, const struct rw_rpc_result *res, size_t 
 		return;
 	}
 	account(r);
-	if (r->n_need) {
-		r->state = IX_R_HEADERS;
-		r->hdrs = calloc(r->n_need, sizeof(*r->hdrs));
-		if (!r->hdrs || send_headers(r) < 0) {
+	if (r->n_need || r->last_needed) {
+		r->hdrs = calloc(r->n_need + 1, sizeof(*r->hdrs));
+		if (!r->hdrs) {
 			r->failures++;
 			retry_later(r);
+		} else if (r->n_need) {
+			r->state = IX_R_HEADERS;
+			if (send_headers(r) < 0) {
+				r->failures++;
+				retry_later(r);
+			}
+		} else {
+			headers_done(r);
 		}
 	} else {
-		r->state = IX_R_READY;
-		r->ready_ms = rw_indexer_now(ix);
-		r->failures = 0;
+		headers_done(r);
 	}
 	rw_indexer_pump(ix);
 }
@@ -1289,10 +1341,7 @@ static void on_headers(struct rw_rpc *rpc, const struct rw_rpc_result *res, size
 			retry_later(r);
 		}
 	} else {
-		r->state = IX_R_READY;
-		r->ready_ms = rw_indexer_now(ix);
-		r->failures = 0;
-		account(r);
+		headers_done(r);
 	}
 	rw_indexer_pump(ix);
 }
@@ -1352,7 +1401,7 @@ int rw_indexer_fetch(struct ix_range *r)
 	int rc = RW_ENOMEM;
 	if (ok) {
 		struct rw_rpc_send_opts o = { .as_batch = 1,
-					      .raw = 1,
+					      .raw = RW_RPC_RAW_DELIMITED,
 					      .max_response = max_response(r) };
 		rc = rw_rpc_send(r->ix->p.rpc, &o, reqs, n, on_logs, r);
 	} else {

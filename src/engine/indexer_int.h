@@ -104,7 +104,8 @@
 /* Limits and defaults. */
 #define IX_DEFAULT_INFLIGHT     6
 #define IX_MAX_INFLIGHT         64
-#define IX_DEFAULT_MEM          ((size_t)64 << 20)
+#define IX_MAX_RANGES           256 /* ranges of a lane, fetched or waiting for their commit */
+#define IX_DEFAULT_MEM          ((size_t)32 << 20)
 #define IX_DEFAULT_PROGRESS_MS  10000
 #define IX_DEFAULT_WINDOW_BATCH 32
 #define IX_MAX_SPAN             ((uint64_t)1 << 20) /* blocks per eth_getLogs, whatever grows */
@@ -112,7 +113,7 @@
 #define IX_HEADER_BATCH         500                 /* headers per batch request */
 #define IX_FIRST_SPAN           4                 /* blocks of a lane's first range (slow start) */
 #define IX_GROWTH               4                 /* the span grows at most this much per answer */
-#define IX_TARGET_BYTES         ((size_t)4 << 20) /* eth_getLogs answer per range the span adapts to */
+#define IX_TARGET_BYTES         ((size_t)1 << 20) /* eth_getLogs answer per range the span adapts to */
 #define IX_FETCH_BUDGET         ((size_t)24 << 20) /* expected answer bytes in flight, all lanes */
 #define IX_RANGE_MAX_RESPONSE   ((size_t)16 << 20) /* answer ceiling of a range of several blocks */
 #define IX_COMMIT_BYTES         ((size_t)8 << 20)  /* rows of ready ranges merged into one commit */
@@ -200,6 +201,11 @@ enum ix_rstate {
 struct ix_rows {
 	struct rw_buf buf; /* binary COPY rows, without header and trailer */
 	size_t n;
+	/* Merged ranges (rw_indexer_range_absorb) bring their buffers along,
+	 * sent after buf in the same COPY, without copying. */
+	struct rw_buf *more;
+	size_t n_more;
+	size_t sent_part, sent_off; /* the COPY producer's place (0: buf) */
 };
 
 /* A block number and hash that holds logs (backfill ranges). */
@@ -225,6 +231,8 @@ struct ix_range {
 	size_t n_hdrs;
 	struct ix_blockref *need; /* blocks whose header is still to fetch */
 	size_t n_need, need_sent;
+	struct ix_hdr last_hdr; /* backfill: the last block's header, fetched with the logs */
+	int last_needed;        /* it holds logs: stored after the fetched headers */
 	struct rw_buf hdr_rows; /* headers as COPY rows, built at commit */
 	size_t bytes;           /* memory counted in ix->mem_held */
 	size_t expect;          /* answer bytes expected, counted in ix->fetch_bytes */

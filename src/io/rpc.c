@@ -482,7 +482,7 @@ static struct request *request_new(struct rw_rpc *rpc, const struct rw_rpc_send_
 	rq->items = calloc(n, sizeof(*rq->items));
 	rq->res = calloc(n, sizeof(*rq->res));
 	rq->roots = calloc(rq->max_attempts, sizeof(*rq->roots));
-	rq->raw = opts && opts->raw;
+	rq->raw = opts ? opts->raw : RW_RPC_TREE;
 	rq->max_response = opts && opts->max_response ? opts->max_response : rpc->max_response;
 	if (rq->raw)
 		rq->bodies = calloc(rq->max_attempts, sizeof(*rq->bodies));
@@ -755,7 +755,11 @@ static void maybe_finish_close(struct rw_rpc *rpc);
 static void parse_body(struct attempt *at)
 {
 	int (*parse)(json_t **, struct rw_rpc_result *, const uint64_t *, size_t, int, const char *,
-		     size_t, int) = at->raw ? rw_rpc_parse_raw : rw_rpc_parse_response;
+		     size_t, int) = rw_rpc_parse_response;
+	if (at->raw == RW_RPC_RAW_DELIMITED)
+		parse = rw_rpc_parse_delimited;
+	else if (at->raw)
+		parse = rw_rpc_parse_raw;
 	(void)parse(&at->root, at->tmp, at->ids, at->n, at->as_batch, (const char *)at->in.p,
 		    at->in.len, (int)at->status);
 }

@@ -83,9 +83,12 @@ struct rw_rpc_send_opts {
 	int as_batch;          /* send as a JSON array even when n == 1 */
 	uint64_t timeout_ms;   /* per HTTP request, overrides the endpoint's */
 	unsigned max_attempts; /* overrides the client's */
-	int raw;               /* raw mode: results as checked JSON text (see below) */
+	int raw;               /* RW_RPC_RAW_CHECKED or _DELIMITED: results as text (below) */
 	size_t max_response;   /* body ceiling of this request's answers (the client's) */
 };
+
+/* rw_rpc_send_opts.raw: how results come (see rw_rpc_cb). */
+enum { RW_RPC_TREE = 0, RW_RPC_RAW_CHECKED = 1, RW_RPC_RAW_DELIMITED = 2 };
 
 /* One request of a batch. params is stolen (see rw_rpc_send). */
 struct rw_rpc_req {
@@ -99,12 +102,16 @@ struct rw_rpc_req {
  * only: json_incref what you keep. The callback may call any rw_rpc_*
  * function, rw_rpc_close included.
  *
- * Raw mode (opts->raw): the answer is checked as rw_rpc_parse_raw does
- * (rpc_class.h) instead of being parsed into a tree: an RW_RPC_OK result
- * comes as res->raw / res->raw_len, the result value's JSON text (checked
- * grammar, any type), and res->result is NULL; errors come as usual. For
- * large answers (eth_getLogs) whose tree would cost several times the body.
- * The body is kept until the callback returns. */
+ * Raw mode (opts->raw RW_RPC_RAW_CHECKED): the answer is checked as
+ * rw_rpc_parse_raw does (rpc_class.h) instead of being parsed into a tree:
+ * an RW_RPC_OK result comes as res->raw / res->raw_len, the result value's
+ * JSON text (checked grammar, any type), and res->result is NULL; errors
+ * come as usual. For large answers (eth_getLogs) whose tree would cost
+ * several times the body. RW_RPC_RAW_DELIMITED: the same, but the text of
+ * a result is only delimited (rw_rpc_parse_delimited), for a caller that
+ * checks it as it reads it: malformed text is then the caller's to report
+ * (with the endpoint: res->endpoint). The body is kept until the callback
+ * returns. */
 typedef void (*rw_rpc_cb)(struct rw_rpc *rpc, const struct rw_rpc_result *res, size_t n,
 			  void *udata);
 

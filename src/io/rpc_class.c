@@ -855,6 +855,7 @@ struct skel {
 	size_t copied; /* body bytes up to here are in out */
 	struct raw_span *spans;
 	size_t n, cap;
+	int loose; /* results only delimited, not checked */
 };
 
 /* Copies the body up to the scanner's position. */
@@ -875,7 +876,7 @@ static int skel_result(struct skel *k)
 	const char *p;
 	size_t n;
 	if (r == 0)
-		r = rw_jscan_skip(&k->s, &p, &n);
+		r = k->loose ? rw_jscan_skip_loose(&k->s, &p, &n) : rw_jscan_skip(&k->s, &p, &n);
 	if (r < 0)
 		return r;
 	if (k->n == k->cap) {
@@ -912,10 +913,11 @@ static int skel_element(struct skel *k)
 	return r;
 }
 
-static int skel_build(struct skel *k, const char *body, size_t len)
+static int skel_build(struct skel *k, const char *body, size_t len, int loose)
 {
 	memset(k, 0, sizeof(*k));
 	k->body = body;
+	k->loose = loose;
 	rw_jscan_init(&k->s, body, len);
 	rw_buf_init(&k->out, 2 * len + 64); /* an index may be longer than its value */
 	int r;
@@ -939,8 +941,8 @@ static void skel_free(struct skel *k)
 	rw_buf_release(&k->out);
 }
 
-int rw_rpc_parse_raw(json_t **ret_root, struct rw_rpc_result *out, const uint64_t *ids, size_t n,
-		     int batch, const char *body, size_t len, int http_status)
+static int parse_raw(json_t **ret_root, struct rw_rpc_result *out, const uint64_t *ids, size_t n,
+		     int batch, const char *body, size_t len, int http_status, int loose)
 {
 	if (n == 0 || (!batch && n != 1))
 		return RW_EINVAL;
@@ -960,7 +962,7 @@ int rw_rpc_parse_raw(json_t **ret_root, struct rw_rpc_result *out, const uint64_
 		*ret_root = NULL;
 	}
 	struct skel k;
-	int r = len ? skel_build(&k, body ? body : "", len) : RW_EINVAL;
+	int r = len ? skel_build(&k, body ? body : "", len, loose) : RW_EINVAL;
 	if (r == RW_ENOMEM || r == RW_ETOOBIG) {
 		skel_free(&k);
 		for (size_t i = 0; i < n; i++)
@@ -1000,6 +1002,18 @@ int rw_rpc_parse_raw(json_t **ret_root, struct rw_rpc_result *out, const uint64_
 	}
 	skel_free(&k);
 	return r;
+}
+
+int rw_rpc_parse_raw(json_t **ret_root, struct rw_rpc_result *out, const uint64_t *ids, size_t n,
+		     int batch, const char *body, size_t len, int http_status)
+{
+	return parse_raw(ret_root, out, ids, n, batch, body, len, http_status, 0);
+}
+
+int rw_rpc_parse_delimited(json_t **ret_root, struct rw_rpc_result *out, const uint64_t *ids,
+			   size_t n, int batch, const char *body, size_t len, int http_status)
+{
+	return parse_raw(ret_root, out, ids, n, batch, body, len, http_status, 1);
 }
 
 /* ---------------------------------------------------------------------

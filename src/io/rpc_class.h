@@ -190,6 +190,14 @@ int rw_rpc_parse_response(json_t **ret_root, struct rw_rpc_result *out, const ui
 int rw_rpc_parse_raw(json_t **ret_root, struct rw_rpc_result *out, const uint64_t *ids, size_t n,
 		     int batch, const char *body, size_t len, int http_status);
 
+/* rw_rpc_parse_raw, but result values are only delimited (jscan's
+ * rw_jscan_skip_loose: strings to their closing quote, containers to their
+ * matching bracket), not checked: for a caller that reads every result
+ * with a checking scanner anyway (the indexer's eth_getLogs), which then
+ * meets any malformed text itself. The envelope is checked as always. */
+int rw_rpc_parse_delimited(json_t **ret_root, struct rw_rpc_result *out, const uint64_t *ids,
+			   size_t n, int batch, const char *body, size_t len, int http_status);
+
 /* Checked readers for hex fields of results. v may be NULL (a missing
  * member): that is RW_EINVAL. Outputs are untouched on failure. */
 

@@ -4,7 +4,8 @@
  * jansson takes for the end of the text), it refuses what jansson refuses (but for
  * numbers too large for jansson, duplicate keys and keys holding NUL, which
  * it leaves to its callers), and walking the text member by member finds jansson's keys,
- * strings and structure. */
+ * strings and structure. The loose skip never reads out of the text, and
+ * on text the checking skip accepts it ends at the same byte. */
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,6 +114,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		r = rw_jscan_end(&s);
 	if ((r < 0) != (s.err != 0) || (r < 0 && (!s.why || s.err_at > size)))
 		abort();
+
+	struct rw_jscan l;
+	const char *lp;
+	size_t ln;
+	rw_jscan_init(&l, text, size);
+	int lr = rw_jscan_skip_loose(&l, &lp, &ln);
+	if (lr == 0 && (lp < text || lp + ln > text + size))
+		abort();
+	if ((lr < 0) != (l.err != 0) || (lr < 0 && (!l.why || l.err_at > size)))
+		abort();
+	if (r == 0 && (lr < 0 || lp != p || ln != n))
+		abort(); /* the loose skip ends elsewhere than the checking one */
 
 	json_error_t e;
 	json_t *v = json_loadb(text, size,

@@ -10,7 +10,8 @@
  * text inside the body, and when the tree parser accepts the body, raw
  * mode agrees item by item (class, and the value of each result), but for
  * what jscan refuses and jansson does not (nesting deeper than jscan's
- * limit, text after a NUL byte). */
+ * limit, text after a NUL byte). Delimited raw mode (results only
+ * delimited) agrees with checked raw mode wherever that one accepts. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -87,6 +88,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int rr = rw_rpc_parse_raw(&raw_root, raw, ids, n, batch, body, len, status);
 	if (rr < 0 && raw_root)
 		abort();
+	struct rw_rpc_result del[8];
+	json_t *del_root = NULL;
+	int rd = rw_rpc_parse_delimited(&del_root, del, ids, n, batch, body, len, status);
+	if (rd < 0 && del_root)
+		abort();
+	if (rr == 0 && rd != 0)
+		abort();
+	for (size_t i = 0; i < n; i++) {
+		if ((del[i].cls == RW_RPC_OK) != (del[i].raw != NULL) || del[i].result)
+			abort();
+		if (del[i].raw && (del[i].raw < body || del[i].raw + del[i].raw_len > body + len))
+			abort();
+		if (rr == 0 && (del[i].cls != raw[i].cls || del[i].raw != raw[i].raw ||
+				del[i].raw_len != raw[i].raw_len))
+			abort();
+		rw_rpc_result_clear(&del[i]);
+	}
+	json_decref(del_root);
 	int exempt = memchr(body, 0, len) != NULL;
 	for (size_t i = 0; i < n; i++)
 		exempt |= strstr(raw[i].message, "nesting too deep") != NULL;

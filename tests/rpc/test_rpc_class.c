@@ -783,6 +783,46 @@ static void raw_text(void **state)
 	parsed_free(&p);
 }
 
+/* Delimited raw mode: result text found, not checked; the envelope still
+ * is. */
+static void delimited_text(void **state)
+{
+	(void)state;
+	uint64_t ids[2] = { 1, 2 };
+	struct rw_rpc_result r[2];
+	json_t *root = NULL;
+	const char *body = "[{\"jsonrpc\":\"2.0\",\"id\":2,\"result\":[1,,2]},"
+			   "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"a\":\"}\\\"\"}}]";
+	assert_int_equal(rw_rpc_parse_delimited(&root, r, ids, 2, 1, body, strlen(body), 200), 0);
+	assert_int_equal(r[0].cls, RW_RPC_OK);
+	assert_int_equal(r[0].raw_len, strlen("{\"a\":\"}\\\"\"}"));
+	assert_memory_equal(r[0].raw, "{\"a\":\"}\\\"\"}", r[0].raw_len);
+	assert_int_equal(r[1].raw_len, 6);
+	assert_memory_equal(r[1].raw, "[1,,2]", 6); /* not checked */
+	for (int i = 0; i < 2; i++)
+		rw_rpc_result_clear(&r[i]);
+	json_decref(root);
+	/* checked mode refuses the same body */
+	assert_int_equal(rw_rpc_parse_raw(&root, r, ids, 2, 1, body, strlen(body), 200), RW_EINVAL);
+	for (int i = 0; i < 2; i++)
+		rw_rpc_result_clear(&r[i]);
+	/* where a result does not end, or the envelope is wrong: bad */
+	static const char *const bad[] = {
+		"{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":\"abc}",
+		"{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":[1}",
+		"{\"jsonrpc\":\"2.0\",\"id\":3,\"result\":[1]}",
+		"{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":[1]",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (rw_rpc_parse_delimited(&root, r, ids, 1, 0, bad[i], strlen(bad[i]), 200) !=
+		    RW_EINVAL)
+			fail_msg("accepted: %s", bad[i]);
+		assert_null(root);
+		assert_int_equal(r[0].cls, RW_RPC_BAD_RESPONSE);
+		rw_rpc_result_clear(&r[0]);
+	}
+}
+
 static void readers(void **state)
 {
 	(void)state;
@@ -859,6 +899,7 @@ int main(void)
 		cmocka_unit_test(raw_response_http_status),
 		cmocka_unit_test(raw_response_batch),
 		cmocka_unit_test(raw_text),
+		cmocka_unit_test(delimited_text),
 		cmocka_unit_test(readers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -316,13 +316,73 @@ static void long_strings(void **state)
 	}
 }
 
+/* The loose skip: where a value ends, whatever lies inside. */
+static void loose(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *text;
+		size_t end; /* 0: refused */
+	} cases[] = {
+		{ "[1,,2] x", 6 },
+		{ "{\"a\":[}]}", 0 },           /* mismatched */
+		{ "{\"a\":\"]}\\\"\"} ,", 12 }, /* brackets and an escaped quote in a string */
+		{ "\"a\\\\\" 1", 5 },           /* an even run of backslashes */
+		{ "\"abc", 0 },
+		{ "[[[", 0 },
+		{ "tru ,", 3 },
+		{ "-1.5e3]", 6 },
+		{ "]", 0 },
+		{ "", 0 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct rw_jscan s;
+		const char *p;
+		size_t n;
+		rw_jscan_init(&s, cases[i].text, strlen(cases[i].text));
+		int r = rw_jscan_skip_loose(&s, &p, &n);
+		if (cases[i].end == 0) {
+			if (r != RW_EINVAL)
+				fail_msg("accepted: %s", cases[i].text);
+			assert_non_null(s.why);
+			continue;
+		}
+		if (r != 0 || p != cases[i].text || n != cases[i].end)
+			fail_msg("%s: %d, %zu bytes", cases[i].text, r, n);
+	}
+	/* deeper than the limit */
+	size_t d = RW_JSCAN_MAX_DEPTH + 1;
+	char *t = malloc(2 * d);
+	assert_non_null(t);
+	memset(t, '[', d);
+	memset(t + d, ']', d);
+	struct rw_jscan s;
+	rw_jscan_init(&s, t, 2 * d);
+	assert_int_equal(rw_jscan_skip_loose(&s, NULL, NULL), RW_EINVAL);
+	assert_string_equal(s.why, "nesting too deep");
+	rw_jscan_init(&s, t + 1, 2 * d - 2);
+	assert_int_equal(rw_jscan_skip_loose(&s, NULL, NULL), 0);
+	assert_int_equal(rw_jscan_end(&s), 0);
+	free(t);
+	/* inside an entered container, the scanner goes on after it */
+	const char *u = "[{\"a\":[1,,]},2]";
+	rw_jscan_init(&s, u, strlen(u));
+	assert_int_equal(rw_jscan_enter(&s, RW_J_ARRAY), 0);
+	assert_int_equal(rw_jscan_next(&s, NULL, NULL), 1);
+	assert_int_equal(rw_jscan_skip_loose(&s, NULL, NULL), 0);
+	assert_int_equal(rw_jscan_next(&s, NULL, NULL), 1);
+	assert_int_equal(rw_jscan_skip(&s, NULL, NULL), 0);
+	assert_int_equal(rw_jscan_next(&s, NULL, NULL), 0);
+	assert_int_equal(rw_jscan_end(&s), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(grammar),      cmocka_unit_test(error_position),
 		cmocka_unit_test(depth),        cmocka_unit_test(walk),
 		cmocka_unit_test(misuse),       cmocka_unit_test(unescape),
-		cmocka_unit_test(long_strings),
+		cmocka_unit_test(long_strings), cmocka_unit_test(loose),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
