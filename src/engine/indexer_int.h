@@ -27,14 +27,22 @@
  * the head ("window" ranges: the last reorg_window blocks), every block's
  * header in the same batch; far from the head the last block's header (so
  * that a node behind its peers is not taken for an empty range) and then a
- * second batch with the headers of the blocks that hold logs (views take
- * event times from them). The span of backfill ranges adapts: split on a
- * range-too-large error (following the node's hint) or an oversized answer,
- * about IX_TARGET_LOGS logs per range, doubling while sparse.
- * Logs are checked (block hash equals the header's, no duplicate log index,
- * topics and data well formed) and decoded at once into binary COPY rows,
- * one buffer per event table; the JSON is dropped. Ranges commit strictly in
- * order per lane, one transaction at a time per chain.
+ * second batch with the headers of the other blocks that hold logs (views
+ * take event times from them). The span adapts to the node: a lane starts
+ * with IX_FIRST_SPAN blocks and one range in flight (slow start); each answer
+ * sets the span to about IX_TARGET_BYTES of eth_getLogs text, growing at most
+ * IX_GROWTH times per answer and shrinking at once; a range-too-large error
+ * splits the range (at the range the node suggests, else within the span it
+ * names, else in half), and so does an answer over IX_RANGE_MAX_RESPONSE (in
+ * proportion to its announced size). Window ranges are at most the span too.
+ * Answers come in rpc's delimited raw mode: no JSON tree, the logs are read
+ * in place with codec/jscan, checked as they are read (block hash equals the
+ * header's, no duplicate log index, every field well formed, malformed JSON
+ * named with the endpoint and the byte) and decoded at once into binary COPY
+ * rows, one buffer per event table; the answer is dropped. Ranges commit
+ * strictly in order per lane, one transaction at a time per chain; ready
+ * ranges next to each other merge into one commit (up to IX_COMMIT_BYTES of
+ * rows, their buffers sent in one COPY per table without copying).
  *
  * Exactly once. A range commits in one transaction job whose first
  * statement is the cursor guard: UPDATE indexer_cursor SET next_block =
@@ -80,9 +88,13 @@
  * or holds NUL) are logged with chain, block, transaction and log index and
  * skipped; the schema has no table for them.
  *
- * Memory. Each range's rows are bounded by the rpc body ceiling; all
- * fetched, uncommitted rows together by mem_budget (no new range is planned
- * above it); a range whose rows outgrow a buffer's ceiling is split.
+ * Memory, whatever the range. Answers in flight: their expected size (span
+ * times the bytes per block of the last answer) stays under
+ * IX_FETCH_BUDGET, and each answer of a range of several blocks under
+ * IX_RANGE_MAX_RESPONSE (a single block gets the rpc client's ceiling: it
+ * cannot be split); rows fetched and not yet committed: under mem_budget
+ * (no new range is planned above it); a range whose rows outgrow a buffer's
+ * ceiling is split.
  *
  * Lifetimes. A range whose rpc request is out is referenced by that
  * request's callback: when its lane is dropped it moves to the dead list and
