@@ -229,6 +229,7 @@ async function main() {
   // New WAL files are not zero-filled: (c) runs first and would otherwise
   // pay for creating the WAL files that (b) then recycles.
   sql(base, 'ALTER SYSTEM SET wal_init_zero = off');
+  if (process.env.BENCH_NO_AUTOVACUUM) sql(base, 'ALTER SYSTEM SET autovacuum = off');
   sql(base, 'SELECT pg_reload_conf()');
   const anvil = await startAnvil({ extra: ['--gas-limit', String(gasLimit(o.perTx, o.txsPerBlock))] });
   try {
