@@ -22,7 +22,8 @@
 #define EWMA_ALPHA              0.2
 #define ERR_HALF_LIFE_MS        30000 /* an idle endpoint's failures fade, so it is probed again */
 #define MAX_ATTEMPTS_CAP        100
-#define PARSE_OFFLOAD_BYTES     (256 * 1024) /* larger bodies are parsed off the loop */
+#define PARSE_OFFLOAD_BYTES     (256 * 1024)  /* larger bodies are parsed off the loop */
+#define RECV_BUFFER             (256L * 1024) /* libcurl's receive buffer per transfer */
 
 struct endpoint {
 	size_t index;
@@ -630,6 +631,8 @@ static int setup_easy(struct rw_rpc *rpc, struct attempt *at, uint64_t timeout_m
 	bad |= curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS) != CURLE_OK;
 	bad |= curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L) != CURLE_OK;
 	bad |= curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L) != CURLE_OK;
+	/* large answers come in fewer reads and write callbacks */
+	bad |= curl_easy_setopt(e, CURLOPT_BUFFERSIZE, RECV_BUFFER) != CURLE_OK;
 	bad |= curl_easy_setopt(e, CURLOPT_USERAGENT, "runway/" RUNWAY_VERSION) != CURLE_OK;
 	if (at->ep->ca_file)
 		bad |= curl_easy_setopt(e, CURLOPT_CAINFO, at->ep->ca_file) != CURLE_OK;
