@@ -90,6 +90,14 @@ void rw_buf_free(struct rw_buf *b)
 	b->cap = 0;
 }
 
+void rw_buf_release(struct rw_buf *b)
+{
+	free(b->p);
+	b->p = NULL;
+	b->len = 0;
+	b->cap = 0;
+}
+
 void rw_wipe(void *p, size_t n)
 {
 	if (p && n)

@@ -41,6 +41,11 @@ int rw_buf_insert(struct rw_buf *b, size_t off, const void *p, size_t n);
  * same ceiling. Accepts a buffer that was never appended to. */
 void rw_buf_free(struct rw_buf *b);
 
+/* Frees the memory without wiping it, for public data only (chain data,
+ * JSON answers, COPY rows), where wiping megabytes costs for nothing.
+ * Leaves an empty buffer with the same ceiling. */
+void rw_buf_release(struct rw_buf *b);
+
 /* Overwrites n bytes at p with zeros in a way the compiler cannot elide.
  * Use on every secret. p may be NULL when n == 0. */
 void rw_wipe(void *p, size_t n);

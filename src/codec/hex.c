@@ -2,8 +2,23 @@
 #include "hex.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "err.h"
+
+/* Digit values plus one by byte; 0 for a byte that is no hex digit. */
+static const uint8_t digit_p1[256] = {
+	['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,
+	['6'] = 7,  ['7'] = 8,  ['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12,
+	['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16, ['A'] = 11, ['B'] = 12,
+	['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
+
+/* The value of digit c, -1 when it is none. */
+static inline int digit_val(unsigned char c)
+{
+	return (int)digit_p1[c] - 1;
+}
 
 int rw_hex_digit(char c)
 {
@@ -32,16 +47,35 @@ static int strip_prefix(const char **s, size_t *slen, unsigned flags)
 	return 0;
 }
 
+/* Decodes n bytes from 2n digits at s into out, one pass; returns 0 or
+ * RW_EINVAL. out may be written even when a digit is bad. */
+static int decode_into(uint8_t *out, const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	int bad = 0;
+	for (size_t i = 0; i < n; i++) {
+		int hi = digit_val(u[2 * i]), lo = digit_val(u[2 * i + 1]);
+		bad |= hi | lo; /* negative once any digit is bad */
+		out[i] = (uint8_t)((hi & 15) << 4 | (lo & 15));
+	}
+	return bad < 0 ? RW_EINVAL : 0;
+}
+
 /* Decodes exactly n bytes from 2n digits at s; returns 0 or RW_EINVAL.
  * Writes out only after every digit has been checked. */
 static int decode_digits(uint8_t *out, const char *s, size_t n)
 {
-	for (size_t i = 0; i < 2 * n; i++)
-		if (rw_hex_digit(s[i]) < 0)
+	uint8_t tmp[64];
+	if (n <= sizeof(tmp)) {
+		if (decode_into(tmp, s, n) < 0)
 			return RW_EINVAL;
-	for (size_t i = 0; i < n; i++)
-		out[i] = (uint8_t)(rw_hex_digit(s[2 * i]) << 4 | rw_hex_digit(s[2 * i + 1]));
-	return 0;
+		memcpy(out, tmp, n);
+		return 0;
+	}
+	for (size_t i = 0; i < 2 * n; i++)
+		if (digit_val((unsigned char)s[i]) < 0)
+			return RW_EINVAL;
+	return decode_into(out, s, n);
 }
 
 int rw_hex_decode_fixed(uint8_t *out, size_t n, const char *s, size_t slen, unsigned flags)
@@ -49,12 +83,12 @@ int rw_hex_decode_fixed(uint8_t *out, size_t n, const char *s, size_t slen, unsi
 	int r = strip_prefix(&s, &slen, flags);
 	if (r < 0)
 		return r;
+	if (slen == 2 * n)
+		return decode_digits(out, s, n);
 	for (size_t i = 0; i < slen; i++)
-		if (rw_hex_digit(s[i]) < 0)
+		if (digit_val((unsigned char)s[i]) < 0)
 			return RW_EINVAL;
-	if (slen != 2 * n)
-		return RW_ERANGE;
-	return decode_digits(out, s, n);
+	return RW_ERANGE;
 }
 
 int rw_hex_decode_buf(struct rw_buf *out, const char *s, size_t slen, unsigned flags)
@@ -72,7 +106,7 @@ int rw_hex_decode_buf(struct rw_buf *out, const char *s, size_t slen, unsigned f
 	r = rw_buf_reserve(out, n);
 	if (r < 0)
 		return r;
-	r = decode_digits(out->p + out->len, s, n);
+	r = decode_into(out->p + out->len, s, n); /* past len: unseen until it counts */
 	if (r < 0)
 		return r;
 	out->len += n;
@@ -115,7 +149,7 @@ int rw_hex_quantity_u64(uint64_t *ret, const char *s, size_t slen)
 		return RW_EINVAL;
 	uint64_t v = 0;
 	for (size_t i = 0; i < slen; i++) {
-		int d = rw_hex_digit(s[i]);
+		int d = digit_val((unsigned char)s[i]);
 		if (d < 0)
 			return RW_EINVAL;
 		if (v >> 60)

@@ -114,7 +114,12 @@ void rw_indexer_range_reset(struct ix_range *r)
 	struct rw_indexer *ix = r->ix;
 	if (r->rows) {
 		for (size_t i = 0; i < ix->p.map->n_events; i++) {
-			rw_buf_free(&r->rows[i].buf);
+			rw_buf_release(&r->rows[i].buf);
+			for (size_t k = 0; k < r->rows[i].n_more; k++)
+				rw_buf_release(&r->rows[i].more[k]);
+			free(r->rows[i].more);
+			r->rows[i].more = NULL;
+			r->rows[i].n_more = 0;
 			r->rows[i].n = 0;
 		}
 	}
@@ -123,12 +128,15 @@ void rw_indexer_range_reset(struct ix_range *r)
 	r->n_hdrs = 0;
 	free(r->need);
 	r->need = NULL;
-	rw_buf_free(&r->hdr_rows);
+	rw_buf_release(&r->hdr_rows);
 	r->n_need = r->need_sent = 0;
+	r->last_needed = 0;
 	r->n_logs = r->n_rejects = 0;
 	r->discovers = 0;
 	ix->mem_held -= r->bytes;
 	r->bytes = 0;
+	ix->fetch_bytes -= r->expect;
+	r->expect = 0;
 }
 
 void rw_indexer_range_free(struct ix_range *r)
@@ -282,6 +290,8 @@ static struct ix_lane *lane_new(struct rw_indexer *ix, struct ix_source **src, s
 	lane->n_src = n;
 	lane->committed = lane->plan_next = cursor;
 	lane->span = ix->ch->max_block_range.v ? ix->ch->max_block_range.v : 2000;
+	if (lane->span > IX_FIRST_SPAN)
+		lane->span = IX_FIRST_SPAN; /* slow start: the answers' size sets the pace */
 	lane->span_cap = IX_MAX_SPAN;
 	if (lane_derive(lane) < 0) {
 		rw_indexer_lane_free(lane);
@@ -354,8 +364,9 @@ static int lanes_merge(struct rw_indexer *ix, size_t li)
 	free(v);
 	if (!m)
 		return RW_ENOMEM;
-	m->span = a->span > b->span ? a->span : b->span;
+	m->span = a->span < b->span ? a->span : b->span;
 	m->span_cap = a->span_cap < b->span_cap ? a->span_cap : b->span_cap;
+	m->bpb = a->bpb > b->bpb ? a->bpb : b->bpb;
 	rw_indexer_say(ix, RW_INDEXER_INFO,
 		       "lane of %zu source%s caught up at block %" PRIu64 " and joined %zu other%s",
 		       a->n_src, a->n_src == 1 ? "" : "s", a->committed, b->n_src,
@@ -482,26 +493,6 @@ void rw_indexer_quiesce(struct rw_indexer *ix, enum ix_after after, const char *
 
 /* ---- commits ------------------------------------------------------------ */
 
-/* Adapts the lane's span to the range just committed: about
- * IX_TARGET_LOGS logs per range (so that several ranges overlap: fetch,
- * decode, commit), doubling while ranges are sparse, never above what the
- * node allows. */
-static void adapt_span(struct ix_lane *lane, const struct ix_range *r)
-{
-	uint64_t n = r->to - r->from + 1;
-	if (r->window)
-		return;
-	if (r->n_logs > IX_TARGET_LOGS) {
-		uint64_t s = n * IX_TARGET_LOGS / r->n_logs;
-		if (s < lane->span)
-			lane->span = s ? s : 1;
-		return;
-	}
-	if (n < lane->span || r->n_logs > IX_TARGET_LOGS / 2)
-		return;
-	lane->span = lane->span * 2 > lane->span_cap ? lane->span_cap : lane->span * 2;
-}
-
 static void committed_ok(struct rw_indexer *ix, struct ix_range *r)
 {
 	struct ix_lane *lane = r->lane;
@@ -526,7 +517,6 @@ static void committed_ok(struct rw_indexer *ix, struct ix_range *r)
 		       r->ready_ms - r->started_ms, r->commit_ms - r->ready_ms, now - r->commit_ms,
 		       lane->span);
 	ix->db_backoff_ms = 0;
-	adapt_span(lane, r);
 	if (r->window && ix->high_water >= 0 &&
 	    (uint64_t)ix->high_water >= ix->last_prune + IX_PRUNE_EVERY + ix->ch->reorg_window.v) {
 		uint64_t keep = (uint64_t)ix->high_water - ix->ch->reorg_window.v;
@@ -651,15 +641,34 @@ static int next_range(struct rw_indexer *ix, size_t li, uint64_t *from, uint64_t
 		return 1;
 	}
 	*window = 1;
-	*to = min_u64(min_u64(p + ix->p.window_batch - 1, h), bound - 1);
+	*to = min_u64(min_u64(p + min_u64(ix->p.window_batch, lane->span) - 1, h), bound - 1);
 	return 1;
 }
 
+/* The ranges of lane still being fetched (not ready, not committing). */
+static size_t fetching(const struct ix_lane *lane)
+{
+	size_t n = 0;
+	for (const struct ix_range *r = lane->first; r; r = r->next)
+		n += r->state != IX_R_READY && r->state != IX_R_COMMIT;
+	return n;
+}
+
+/* Plans and fetches ranges of lane li: at most max_inflight being fetched;
+ * ready ones wait for their commit (and merge into one) as long as their
+ * rows stay under mem_budget; the answers expected stay under
+ * IX_FETCH_BUDGET. */
 static void plan_lane(struct rw_indexer *ix, size_t li)
 {
 	struct ix_lane *lane = ix->lanes[li];
-	while (!lane->held && lane->n_ranges < ix->p.max_inflight) {
+	while (!lane->held && lane->n_ranges < IX_MAX_RANGES &&
+	       fetching(lane) < ix->p.max_inflight) {
 		if (lane->n_ranges > 0 && ix->mem_held >= ix->p.mem_budget)
+			return;
+		/* slow start: one range until an answer tells the size of blocks */
+		if (lane->n_ranges > 0 && !lane->bpb)
+			return;
+		if (ix->fetch_bytes && ix->fetch_bytes + lane->span * lane->bpb > IX_FETCH_BUDGET)
 			return;
 		uint64_t from, to;
 		int window;
@@ -730,6 +739,8 @@ static void commit_next(struct rw_indexer *ix)
 			continue;
 		if (check_parent(ix, r) < 0)
 			return;
+		while (rw_indexer_range_absorb(r) == 1)
+			;
 		int rc = rw_indexer_commit(r);
 		if (rc < 0) {
 			rw_indexer_say(ix, RW_INDEXER_ERROR, "cannot submit a commit: %s",

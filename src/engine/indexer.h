@@ -40,7 +40,7 @@ struct rw_indexer_params {
 	struct rw_rpc *rpc;                  /* the chain's JSON-RPC client */
 	struct rw_pg *pg;                    /* a PostgreSQL connection for this chain */
 	unsigned max_inflight;               /* ranges fetched ahead per lane (6, at most 64) */
-	size_t mem_budget;                   /* bytes of fetched, uncommitted rows (64 MiB) */
+	size_t mem_budget;                   /* bytes of fetched, uncommitted rows (32 MiB) */
 	unsigned progress_ms;                /* period of the progress log line (10000) */
 	unsigned window_batch;               /* blocks per request near the head (32) */
 };

@@ -10,6 +10,7 @@
 #include "err.h"
 #include "hex.h"
 #include "indexer_int.h"
+#include "jscan.h"
 
 /* ---- requests ----------------------------------------------------------- */
 
@@ -182,10 +183,87 @@ static void account(struct ix_range *r)
 {
 	struct rw_indexer *ix = r->ix;
 	size_t b = r->n_hdrs * sizeof(*r->hdrs) + r->n_need * sizeof(*r->need);
-	for (size_t i = 0; i < ix->p.map->n_events; i++)
+	for (size_t i = 0; i < ix->p.map->n_events; i++) {
 		b += r->rows[i].buf.cap;
+		for (size_t k = 0; k < r->rows[i].n_more; k++)
+			b += r->rows[i].more[k].cap;
+	}
 	ix->mem_held = ix->mem_held - r->bytes + b;
 	r->bytes = b;
+}
+
+static size_t rows_bytes(const struct ix_range *r)
+{
+	size_t b = 0;
+	for (size_t i = 0; i < r->ix->p.map->n_events; i++) {
+		b += r->rows[i].buf.len;
+		for (size_t k = 0; k < r->rows[i].n_more; k++)
+			b += r->rows[i].more[k].len;
+	}
+	return b;
+}
+
+static int can_absorb(const struct ix_range *r, const struct ix_range *t)
+{
+	if (!t || r->state != IX_R_READY || t->state != IX_R_READY || t->from != r->to + 1 ||
+	    r->window != t->window || r->force_staged || t->force_staged || r->discovers)
+		return 0;
+	if (r->window && r->n_hdrs && t->n_hdrs &&
+	    memcmp(t->hdrs[0].parent, r->hdrs[r->n_hdrs - 1].hash, 32) != 0)
+		return 0; /* a reorg between them: check_parent finds it at t's turn */
+	return rows_bytes(r) + rows_bytes(t) <= IX_COMMIT_BYTES;
+}
+
+int rw_indexer_range_absorb(struct ix_range *r)
+{
+	struct ix_range *t = r->next;
+	if (!can_absorb(r, t))
+		return 0;
+	const struct rw_eventmap *map = r->ix->p.map;
+	for (size_t i = 0; i < map->n_events; i++) {
+		struct ix_rows *a = &r->rows[i];
+		if (!t->rows[i].n)
+			continue;
+		struct rw_buf *m =
+			realloc(a->more, (a->n_more + 1 + t->rows[i].n_more) * sizeof(*m));
+		if (!m)
+			return RW_ENOMEM;
+		a->more = m;
+	}
+	struct ix_hdr *h = realloc(r->hdrs, (r->n_hdrs + t->n_hdrs + 1) * sizeof(*h));
+	if (!h)
+		return RW_ENOMEM;
+	r->hdrs = h;
+	if (t->n_hdrs)
+		memcpy(r->hdrs + r->n_hdrs, t->hdrs, t->n_hdrs * sizeof(*h));
+	r->n_hdrs += t->n_hdrs;
+	for (size_t i = 0; i < map->n_events; i++) {
+		struct ix_rows *a = &r->rows[i], *b = &t->rows[i];
+		if (!b->n)
+			continue;
+		/* t's buffers move over (room was made above) */
+		a->more[a->n_more++] = b->buf;
+		rw_buf_init(&b->buf, IX_RANGE_ROWS_MAX);
+		for (size_t k = 0; k < b->n_more; k++)
+			a->more[a->n_more++] = b->more[k];
+		free(b->more);
+		b->more = NULL;
+		b->n_more = 0;
+		a->n += b->n;
+		b->n = 0;
+	}
+	r->to = t->to;
+	r->n_logs += t->n_logs;
+	r->n_rejects += t->n_rejects;
+	r->discovers |= t->discovers;
+	if (t->started_ms < r->started_ms)
+		r->started_ms = t->started_ms;
+	if (t->ready_ms > r->ready_ms)
+		r->ready_ms = t->ready_ms;
+	rw_indexer_range_unlink(t);
+	rw_indexer_range_free(t);
+	account(r);
+	return 1;
 }
 
 /* Fetches r again after a backoff that grows with its failures. */
@@ -228,11 +306,23 @@ static int split(struct ix_range *r, uint64_t keep)
 }
 
 /* The node refused the range as too large (or its answer was): split it,
- * following the node's hint when it gives one. */
-static void too_large(struct ix_range *r, const struct rw_rpc_range *hint, const char *why)
+ * following the node's hint when it gives one, else in proportion to the
+ * answer's announced size (size: bytes, 0 when unknown; limit: the ceiling
+ * it passed). */
+static void too_large(struct ix_range *r, const struct rw_rpc_range *hint, const char *why,
+		      uint64_t size, uint64_t limit)
 {
 	struct ix_lane *lane = r->lane;
 	uint64_t n = r->to - r->from + 1, keep = n / 2;
+	if (size > limit && limit) {
+		/* aim at half the ceiling: block sizes vary */
+		keep = (uint64_t)((double)n * (double)limit / 2.0 / (double)size);
+		if (keep >= n)
+			keep = n / 2;
+		if (!keep)
+			keep = 1;
+		lane->bpb = size / n + 1;
+	}
 	if (hint && hint->has_range && hint->to >= r->from && hint->to < r->to)
 		keep = hint->to - r->from + 1;
 	else if (hint && hint->max_span && hint->max_span < n)
@@ -262,6 +352,27 @@ static int is_too_big_body(const struct rw_rpc_result *res)
 	return res->cls == RW_RPC_TRANSPORT && strstr(res->message, "larger than") != NULL;
 }
 
+/* The answer ceiling of r's requests: a range of one block cannot be split,
+ * it gets the rpc client's. */
+static size_t max_response(const struct ix_range *r)
+{
+	return r->to > r->from ? IX_RANGE_MAX_RESPONSE : 0;
+}
+
+/* Adapts the lane's span to an answer of blocks blocks and bytes bytes:
+ * about IX_TARGET_BYTES per answer, growing at most IX_GROWTH times per
+ * answer (slow start), shrinking at once. */
+static void adapt_span(struct ix_lane *lane, uint64_t blocks, size_t bytes)
+{
+	lane->bpb = bytes / blocks + 1;
+	uint64_t want = IX_TARGET_BYTES / lane->bpb;
+	if (want > lane->span * IX_GROWTH)
+		want = lane->span * IX_GROWTH;
+	if (want > lane->span_cap)
+		want = lane->span_cap;
+	lane->span = want ? want : 1;
+}
+
 /* Handles a failed request of r. */
 static void failed(struct ix_range *r, const struct rw_rpc_result *res, const char *what)
 {
@@ -272,12 +383,12 @@ static void failed(struct ix_range *r, const struct rw_rpc_result *res, const ch
 	}
 	if (res->cls == RW_RPC_RANGE_TOO_LARGE) {
 		r->ix->st.rpc_errors[res->cls]++;
-		too_large(r, &res->range, res->message);
+		too_large(r, &res->range, res->message, 0, 0);
 		return;
 	}
 	if (is_too_big_body(res)) {
 		r->ix->st.rpc_errors[res->cls]++;
-		too_large(r, NULL, res->message);
+		too_large(r, NULL, res->message, res->body_size, max_response(r));
 		return;
 	}
 	char w[96];
@@ -506,14 +617,13 @@ static int put_row(struct rw_buf *b, const struct rw_indexer *ix,
 struct seen {
 	uint64_t *key;
 	int *query;
-	size_t cap;
+	size_t cap, n;
 };
 
-static int seen_init(struct seen *s, size_t n)
+static int seen_init(struct seen *s, size_t cap)
 {
-	s->cap = 16;
-	while (s->cap < 2 * n + 16)
-		s->cap <<= 1;
+	s->cap = cap;
+	s->n = 0;
 	s->key = calloc(s->cap, sizeof(*s->key));
 	s->query = calloc(s->cap, sizeof(*s->query));
 	return s->key && s->query ? 0 : RW_ENOMEM;
@@ -523,68 +633,284 @@ static void seen_free(struct seen *s)
 {
 	free(s->key);
 	free(s->query);
+	s->key = NULL;
+	s->query = NULL;
 }
 
-/* Returns -1 when new (and records it), else the query that gave it first. */
+static size_t seen_slot(const struct seen *s, uint64_t k)
+{
+	size_t i = (size_t)((k * 0x9e3779b97f4a7c15ULL) >> 7) & (s->cap - 1);
+	while (s->key[i] && s->key[i] != k)
+		i = (i + 1) & (s->cap - 1);
+	return i;
+}
+
+/* Doubles the table (kept at most half full). Returns 0 or RW_ENOMEM. */
+static int seen_grow(struct seen *s)
+{
+	struct seen t;
+	if (seen_init(&t, s->cap * 2) < 0) {
+		seen_free(&t);
+		return RW_ENOMEM;
+	}
+	for (size_t i = 0; i < s->cap; i++) {
+		if (!s->key[i])
+			continue;
+		size_t j = seen_slot(&t, s->key[i]);
+		t.key[j] = s->key[i];
+		t.query[j] = s->query[i];
+	}
+	t.n = s->n;
+	seen_free(s);
+	*s = t;
+	return 0;
+}
+
+/* Returns -1 when new (and records it), else the query that gave it first;
+ * RW_ENOMEM (< -1). */
 static int seen_add(struct seen *s, uint64_t key, int query)
 {
 	uint64_t k = key + 1; /* 0 marks a free slot */
-	size_t i = (size_t)((k * 0x9e3779b97f4a7c15ULL) >> 7) & (s->cap - 1);
-	while (s->key[i]) {
-		if (s->key[i] == k)
-			return s->query[i];
-		i = (i + 1) & (s->cap - 1);
-	}
+	if (2 * (s->n + 1) > s->cap && seen_grow(s) < 0)
+		return RW_ENOMEM;
+	size_t i = seen_slot(s, k);
+	if (s->key[i])
+		return s->query[i];
 	s->key[i] = k;
 	s->query[i] = query;
+	s->n++;
 	return -1;
 }
 
+/* The text a value was last decoded from (in the answer being read). */
+struct text_seen {
+	const char *p; /* NULL: none */
+	size_t n;
+};
+
 struct decode {
 	struct ix_range *r;
+	struct text_seen seen_bh, seen_tx; /* of lg.block_hash, lg.tx_hash */
 	struct seen seen;
 	struct ix_blockref *refs;
-	size_t n_refs;
+	size_t n_refs, cap_refs;
 	struct ix_log lg;
-	const char *why; /* set when the answer is inconsistent */
+	struct rw_jscan s;  /* over the answer being read */
+	struct rw_buf esc;  /* an escaped string, unescaped */
+	const char *why;    /* set when the answer is inconsistent */
+	char why_buf[128];  /* for a why made here */
+	const char *method; /* of the answer being read, for messages */
+	const char *endpoint;
 	int too_big;
 };
 
-static int parse_log(struct ix_log *lg, const json_t *v, const char **why)
+/* The fields of a log the indexer reads. */
+enum log_field {
+	F_ADDRESS,
+	F_TOPICS,
+	F_DATA,
+	F_BLOCK,
+	F_BLOCK_HASH,
+	F_TX_HASH,
+	F_TX_INDEX,
+	F_LOG_INDEX,
+	F_REMOVED,
+	F_OTHER
+};
+
+#define F_NEEDED                                                                                   \
+	(1u << F_ADDRESS | 1u << F_TOPICS | 1u << F_DATA | 1u << F_BLOCK | 1u << F_BLOCK_HASH |    \
+	 1u << F_TX_HASH | 1u << F_TX_INDEX | 1u << F_LOG_INDEX)
+
+static enum log_field field_of(const char *k, size_t n)
 {
-	const json_t *t = json_object_get(v, "topics");
-	if (!json_is_object(v) || !json_is_array(t)) {
-		*why = "a log is not an object with topics";
+	static const struct {
+		const char *name;
+		size_t len;
+		enum log_field f;
+	} names[] = {
+		{ "address", 7, F_ADDRESS },
+		{ "topics", 6, F_TOPICS },
+		{ "data", 4, F_DATA },
+		{ "blockNumber", 11, F_BLOCK },
+		{ "blockHash", 9, F_BLOCK_HASH },
+		{ "transactionHash", 15, F_TX_HASH },
+		{ "transactionIndex", 16, F_TX_INDEX },
+		{ "logIndex", 8, F_LOG_INDEX },
+		{ "removed", 7, F_REMOVED },
+	};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i].len == n && memcmp(names[i].name, k, n) == 0)
+			return names[i].f;
+	return F_OTHER;
+}
+
+/* Reads the next value, a string, unescaped into d->esc when it holds
+ * escapes. Returns 0, RW_EINVAL (not a string) or RW_ENOMEM. */
+static int get_str(struct decode *d, const char **p, size_t *n)
+{
+	int esc;
+	if (rw_jscan_peek(&d->s) != RW_J_STRING || rw_jscan_string(&d->s, p, n, &esc) < 0)
+		return RW_EINVAL;
+	if (!esc)
+		return 0;
+	d->esc.len = 0;
+	if (rw_buf_reserve(&d->esc, *n) < 0)
+		return RW_ENOMEM;
+	if (rw_jscan_unescape((char *)d->esc.p, n, *p, *n) < 0)
+		return RW_EINVAL;
+	*p = (const char *)d->esc.p;
+	return 0;
+}
+
+static int get_quantity(struct decode *d, uint64_t *v, uint64_t max)
+{
+	const char *p;
+	size_t n;
+	int rc = get_str(d, &p, &n);
+	if (rc == 0 && (rw_hex_quantity_u64(v, p, n) < 0 || *v > max))
+		rc = RW_EINVAL;
+	return rc;
+}
+
+static int get_fixed(struct decode *d, uint8_t *out, size_t len)
+{
+	const char *p;
+	size_t n;
+	int rc = get_str(d, &p, &n);
+	if (rc == 0 && rw_hex_decode_fixed(out, len, p, n, RW_HEX_PREFIX_REQUIRED) < 0)
+		rc = RW_EINVAL;
+	return rc;
+}
+
+/* get_fixed of a 32-byte hash that often repeats from log to log (the
+ * logs of one block, of one transaction): when the text equals the last
+ * one decoded into out (c), out already holds it. */
+static int get_hash(struct decode *d, struct text_seen *c, uint8_t out[32])
+{
+	const char *p;
+	size_t n;
+	int esc;
+	if (rw_jscan_peek(&d->s) != RW_J_STRING || rw_jscan_string(&d->s, &p, &n, &esc) < 0)
+		return RW_EINVAL;
+	if (!esc && c->p && c->n == n && memcmp(c->p, p, n) == 0)
+		return 0;
+	c->p = NULL;
+	if (esc) {
+		d->esc.len = 0;
+		if (rw_buf_reserve(&d->esc, n) < 0)
+			return RW_ENOMEM;
+		if (rw_jscan_unescape((char *)d->esc.p, &n, p, n) < 0)
+			return RW_EINVAL;
+		p = (const char *)d->esc.p;
+	}
+	if (rw_hex_decode_fixed(out, 32, p, n, RW_HEX_PREFIX_REQUIRED) < 0)
+		return RW_EINVAL;
+	if (!esc) {
+		c->p = p;
+		c->n = n;
+	}
+	return 0;
+}
+
+static int get_topics(struct decode *d, struct ix_log *lg)
+{
+	if (rw_jscan_peek(&d->s) != RW_J_ARRAY || rw_jscan_enter(&d->s, RW_J_ARRAY) < 0) {
+		d->why = "a log is not an object with topics";
 		return RW_EINVAL;
 	}
-	if (json_is_true(json_object_get(v, "removed"))) {
-		*why = "a log is marked removed";
-		return RW_EINVAL;
-	}
-	if (rw_rpc_get_quantity_u64(&lg->block, json_object_get(v, "blockNumber")) < 0 ||
-	    rw_rpc_get_quantity_u64(&lg->tx_index, json_object_get(v, "transactionIndex")) < 0 ||
-	    rw_rpc_get_quantity_u64(&lg->log_index, json_object_get(v, "logIndex")) < 0 ||
-	    rw_rpc_get_data32(lg->block_hash, json_object_get(v, "blockHash")) < 0 ||
-	    rw_rpc_get_data32(lg->tx_hash, json_object_get(v, "transactionHash")) < 0 ||
-	    rw_rpc_get_address(lg->addr, json_object_get(v, "address")) < 0 ||
-	    lg->tx_index > INT32_MAX || lg->log_index > 0xffffff || lg->block > INT64_MAX) {
-		*why = "a log lacks a well-formed block, transaction, index or address";
-		return RW_EINVAL;
-	}
-	lg->ntopics = json_array_size(t);
-	if (lg->ntopics > 4) {
-		*why = "a log has more than four topics";
-		return RW_EINVAL;
-	}
-	for (size_t i = 0; i < lg->ntopics; i++) {
-		if (rw_rpc_get_data32(lg->topics[i], json_array_get(t, i)) < 0) {
-			*why = "a log topic is not 32 bytes of hex";
+	int more;
+	while ((more = rw_jscan_next(&d->s, NULL, NULL)) == 1) {
+		if (lg->ntopics == 4) {
+			d->why = "a log has more than four topics";
 			return RW_EINVAL;
 		}
+		int rc = get_fixed(d, lg->topics[lg->ntopics++], 32);
+		if (rc < 0) {
+			d->why = "a log topic is not 32 bytes of hex";
+			return rc;
+		}
 	}
+	return more;
+}
+
+/* Reads one field's value into lg. Returns 0 or a negative code with
+ * d->why set. */
+static int get_field(struct decode *d, struct ix_log *lg, enum log_field f, int *removed)
+{
+	const char *p;
+	size_t n;
+	int rc = 0;
+	switch (f) {
+	case F_TOPICS: return get_topics(d, lg);
+	case F_REMOVED:
+		*removed = rw_jscan_peek(&d->s) == RW_J_TRUE;
+		return rw_jscan_skip(&d->s, NULL, NULL);
+	case F_DATA:
+		rc = get_str(d, &p, &n);
+		if (rc == 0 && rw_hex_decode_buf(&lg->data, p, n, RW_HEX_PREFIX_REQUIRED) < 0)
+			rc = RW_EINVAL;
+		if (rc < 0)
+			d->why = "a log's data is not hex";
+		return rc;
+	case F_BLOCK: rc = get_quantity(d, &lg->block, INT64_MAX); break;
+	case F_TX_INDEX: rc = get_quantity(d, &lg->tx_index, INT32_MAX); break;
+	case F_LOG_INDEX: rc = get_quantity(d, &lg->log_index, 0xffffff); break;
+	case F_BLOCK_HASH: rc = get_hash(d, &d->seen_bh, lg->block_hash); break;
+	case F_TX_HASH: rc = get_hash(d, &d->seen_tx, lg->tx_hash); break;
+	case F_ADDRESS: rc = get_fixed(d, lg->addr, 20); break;
+	default: return rw_jscan_skip(&d->s, NULL, NULL);
+	}
+	if (rc < 0)
+		d->why = "a log lacks a well-formed block, transaction, index or address";
+	return rc;
+}
+
+/* Reads the log object that comes next in d->s. Returns 0, or a negative
+ * code with d->why set. */
+static int parse_log(struct decode *d, struct ix_log *lg)
+{
+	unsigned have = 0;
+	int removed = 0, rc = 0, more;
+	const char *k;
+	size_t kn;
+	lg->ntopics = 0;
 	lg->data.len = 0;
-	if (rw_rpc_get_hex_bytes(&lg->data, json_object_get(v, "data")) < 0) {
-		*why = "a log's data is not hex";
+	if (rw_jscan_peek(&d->s) != RW_J_OBJECT || rw_jscan_enter(&d->s, RW_J_OBJECT) < 0) {
+		d->why = "a log is not an object with topics";
+		return RW_EINVAL;
+	}
+	while (rc == 0 && (more = rw_jscan_next(&d->s, &k, &kn)) == 1) {
+		enum log_field f = field_of(k, kn);
+		if (f != F_OTHER && (have & 1u << f)) {
+			d->why = "a log has a field twice";
+			return RW_EINVAL;
+		}
+		if (f != F_OTHER)
+			have |= 1u << f;
+		rc = get_field(d, lg, f, &removed);
+	}
+	if (rc == 0 && more < 0)
+		rc = more;
+	if (rc < 0) {
+		if (!d->why)
+			d->why = d->s.why ? d->s.why : "out of memory";
+		return rc;
+	}
+	if (removed) {
+		d->why = "a log is marked removed";
+		return RW_EINVAL;
+	}
+	if (!(have & 1u << F_TOPICS)) {
+		d->why = "a log is not an object with topics";
+		return RW_EINVAL;
+	}
+	if (!(have & 1u << F_DATA)) {
+		d->why = "a log's data is not hex";
+		return RW_EINVAL;
+	}
+	if ((have & F_NEEDED) != F_NEEDED) {
+		d->why = "a log lacks a well-formed block, transaction, index or address";
 		return RW_EINVAL;
 	}
 	return 0;
@@ -657,27 +983,51 @@ static int is_new_child(const struct rw_indexer *ix, const struct rw_eventmap_ev
 	return 1;
 }
 
+/* Notes the block of a log (unique_refs sorts them and keeps each once;
+ * consecutive logs of one block, the usual order, are noted once). */
+static int add_ref(struct decode *d, const struct ix_log *lg)
+{
+	struct ix_blockref *last = d->n_refs ? &d->refs[d->n_refs - 1] : NULL;
+	if (last && last->number == lg->block && memcmp(last->hash, lg->block_hash, 32) == 0)
+		return 0;
+	if (d->n_refs == d->cap_refs) {
+		size_t cap = d->cap_refs ? 2 * d->cap_refs : 64;
+		struct ix_blockref *v = realloc(d->refs, cap * sizeof(*v));
+		if (!v)
+			return RW_ENOMEM;
+		d->refs = v;
+		d->cap_refs = cap;
+	}
+	d->refs[d->n_refs].number = lg->block;
+	memcpy(d->refs[d->n_refs].hash, lg->block_hash, 32);
+	d->n_refs++;
+	return 0;
+}
+
 /* Decodes one log into its table's rows. Returns 0 (stored, skipped or
  * rejected) or a negative code when the whole range must be fetched again
  * (d->why or d->too_big say why). */
-static int take_log(struct decode *d, const json_t *v, int qi)
+static int take_log(struct decode *d, int qi)
 {
 	struct ix_range *r = d->r;
 	struct ix_log *lg = &d->lg;
-	if (parse_log(lg, v, &d->why) < 0)
-		return RW_EINVAL;
+	int rc = parse_log(d, lg);
+	if (rc < 0)
+		return rc;
 	if (lg->block < r->from || lg->block > r->to) {
 		d->why = "a log is outside the requested blocks";
 		return RW_EINVAL;
 	}
 	int first = seen_add(&d->seen, (lg->block << 24) | lg->log_index, qi);
+	if (first == RW_ENOMEM)
+		return first;
 	if (first == qi) {
 		d->why = "two logs of one block share a log index";
 		return RW_EINVAL;
 	}
-	d->refs[d->n_refs].number = lg->block;
-	memcpy(d->refs[d->n_refs].hash, lg->block_hash, 32);
-	d->n_refs++;
+	rc = add_ref(d, lg);
+	if (rc < 0)
+		return rc;
 	if (first >= 0 || lg->ntopics == 0)
 		return 0;
 	const struct rw_eventmap_event *ev = NULL;
@@ -685,8 +1035,8 @@ static int take_log(struct decode *d, const json_t *v, int qi)
 	if (!src)
 		return 0; /* an event the map does not hold, or not of this lane */
 	struct rw_abi_value *vals = NULL;
-	int rc = rw_abi_event_decode(&vals, ev->event, (const uint8_t(*)[32])lg->topics,
-				     lg->ntopics, lg->data.p, lg->data.len);
+	rc = rw_abi_event_decode(&vals, ev->event, (const uint8_t(*)[32])lg->topics, lg->ntopics,
+				 lg->data.p, lg->data.len);
 	if (rc < 0) {
 		char why[96];
 		snprintf(why, sizeof(why), "does not decode as %s (%s)", ev->event->signature,
@@ -726,7 +1076,8 @@ static int cmp_ref(const void *a, const void *b)
  * height are an inconsistent answer. Returns 0 or RW_EINVAL. */
 static int unique_refs(struct decode *d)
 {
-	qsort(d->refs, d->n_refs, sizeof(*d->refs), cmp_ref);
+	if (d->n_refs > 1)
+		qsort(d->refs, d->n_refs, sizeof(*d->refs), cmp_ref);
 	size_t o = 0;
 	for (size_t i = 0; i < d->n_refs; i++) {
 		if (o && d->refs[o - 1].number == d->refs[i].number) {
@@ -742,6 +1093,20 @@ static int unique_refs(struct decode *d)
 	return 0;
 }
 
+/* A header from a raw answer: 1 when the node has the block (*h filled),
+ * 0 when it answered null, RW_EINVAL when the answer is malformed. */
+static int raw_header(struct ix_hdr *h, const struct rw_rpc_result *res)
+{
+	json_error_t e;
+	json_t *v =
+		json_loadb(res->raw, res->raw_len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &e);
+	if (!v)
+		return RW_EINVAL;
+	int rc = json_is_null(v) ? 0 : rw_indexer_parse_header(h, v) == 0 ? 1 : RW_EINVAL;
+	json_decref(v);
+	return rc;
+}
+
 /* Window ranges: every header, contiguous and linked by parent hash. */
 static int take_headers(struct ix_range *r, const struct rw_rpc_result *res, size_t n,
 			const char **why)
@@ -750,11 +1115,12 @@ static int take_headers(struct ix_range *r, const struct rw_rpc_result *res, siz
 	if (!r->hdrs)
 		return RW_ENOMEM;
 	for (size_t i = 0; i < n; i++) {
-		if (json_is_null(res[i].result)) {
+		int k = raw_header(&r->hdrs[i], &res[i]);
+		if (k == 0) {
 			*why = "a block is not there yet";
 			return RW_EINVAL;
 		}
-		if (rw_indexer_parse_header(&r->hdrs[i], res[i].result) < 0) {
+		if (k < 0) {
 			*why = "a header is malformed";
 			return RW_EINVAL;
 		}
@@ -781,11 +1147,12 @@ static int send_headers(struct ix_range *r);
 static int take_last(struct ix_range *r, const struct rw_rpc_result *res, struct ix_hdr *ret,
 		     const char **why)
 {
-	if (json_is_null(res->result)) {
+	int k = raw_header(ret, res);
+	if (k == 0) {
 		*why = "the node does not have the range's last block yet";
 		return RW_EINVAL;
 	}
-	if (rw_indexer_parse_header(ret, res->result) < 0 || ret->number != r->to) {
+	if (k < 0 || ret->number != r->to) {
 		*why = "the range's last header is malformed";
 		return RW_EINVAL;
 	}
@@ -795,38 +1162,46 @@ static int take_last(struct ix_range *r, const struct rw_rpc_result *res, struct
 static int take_answer(struct decode *d, const struct rw_rpc_result *res, size_t n)
 {
 	struct ix_range *r = d->r;
-	size_t nq = r->lane->n_q, total = 0;
-	struct ix_hdr last;
+	size_t nq = r->lane->n_q;
+	struct ix_hdr last = { 0 };
+	d->method = "eth_getBlockByNumber";
+	d->endpoint = res[n - 1].endpoint;
 	int rc = r->window ? take_headers(r, res + nq, n - nq, &d->why)
 			   : take_last(r, &res[n - 1], &last, &d->why);
 	if (rc < 0)
 		return rc;
+	if (seen_init(&d->seen, 1024) < 0)
+		return RW_ENOMEM;
+	d->method = "eth_getLogs";
 	for (size_t i = 0; i < nq; i++) {
-		if (!json_is_array(res[i].result)) {
+		d->endpoint = res[i].endpoint;
+		rw_jscan_init(&d->s, res[i].raw, res[i].raw_len);
+		if (rw_jscan_peek(&d->s) != RW_J_ARRAY || rw_jscan_enter(&d->s, RW_J_ARRAY) < 0) {
 			d->why = "eth_getLogs did not answer a list";
 			return RW_EINVAL;
 		}
-		total += json_array_size(res[i].result);
-	}
-	d->refs = calloc(total + 1, sizeof(*d->refs));
-	if (!d->refs || seen_init(&d->seen, total) < 0)
-		return RW_ENOMEM;
-	rw_buf_init(&d->lg.data, RW_RPC_DEFAULT_MAX_RESPONSE);
-	for (size_t i = 0; i < nq; i++) {
-		const json_t *a = res[i].result;
-		for (size_t k = 0; rc == 0 && k < json_array_size(a); k++)
-			rc = take_log(d, json_array_get(a, k), (int)i);
-		if (rc < 0)
-			return rc;
+		int more;
+		while ((more = rw_jscan_next(&d->s, NULL, NULL)) == 1)
+			if ((rc = take_log(d, (int)i)) < 0)
+				return rc;
+		if (more < 0) {
+			d->why = d->s.why;
+			return more;
+		}
 	}
 	rc = unique_refs(d);
 	if (rc < 0)
 		return rc;
 	if (!r->window) {
-		if (d->n_refs && d->refs[d->n_refs - 1].number == r->to &&
-		    memcmp(d->refs[d->n_refs - 1].hash, last.hash, 32) != 0) {
-			d->why = "a log's block hash differs from its header's";
-			return RW_EINVAL;
+		if (d->n_refs && d->refs[d->n_refs - 1].number == r->to) {
+			if (memcmp(d->refs[d->n_refs - 1].hash, last.hash, 32) != 0) {
+				d->why = "a log's block hash differs from its header's";
+				return RW_EINVAL;
+			}
+			/* its header came with the logs: not fetched again */
+			r->last_hdr = last;
+			r->last_needed = 1;
+			d->n_refs--;
 		}
 		return 0;
 	}
@@ -839,6 +1214,17 @@ static int take_answer(struct decode *d, const struct rw_rpc_result *res, size_t
 	return 0;
 }
 
+/* Every header of r is in: the range is ready to commit. */
+static void headers_done(struct ix_range *r)
+{
+	if (r->last_needed)
+		r->hdrs[r->n_hdrs++] = r->last_hdr;
+	r->state = IX_R_READY;
+	r->ready_ms = rw_indexer_now(r->ix);
+	r->failures = 0;
+	account(r);
+}
+
 static void on_logs(struct rw_rpc *rpc, const struct rw_rpc_result *res, size_t n, void *udata)
 {
 	struct ix_range *r = udata;
@@ -846,6 +1232,8 @@ static void on_logs(struct rw_rpc *rpc, const struct rw_rpc_result *res, size_t 
 	(void)rpc;
 	if (reap(r))
 		return;
+	ix->fetch_bytes -= r->expect;
+	r->expect = 0;
 	size_t nq = r->lane->n_q;
 	for (size_t i = 0; i < n; i++) {
 		if (res[i].cls != RW_RPC_OK) {
@@ -854,8 +1242,20 @@ static void on_logs(struct rw_rpc *rpc, const struct rw_rpc_result *res, size_t 
 			return;
 		}
 	}
+	size_t bytes = 0;
+	for (size_t i = 0; i < nq; i++)
+		bytes += res[i].raw_len;
+	adapt_span(r->lane, r->to - r->from + 1, bytes);
 	struct decode d = { .r = r };
+	rw_buf_init(&d.lg.data, RW_RPC_DEFAULT_MAX_RESPONSE);
+	rw_buf_init(&d.esc, RW_RPC_DEFAULT_MAX_RESPONSE);
 	int rc = take_answer(&d, res, n);
+	if (rc < 0 && d.s.err) {
+		/* results come delimited, not checked: malformed text is met here */
+		snprintf(d.why_buf, sizeof(d.why_buf), "the answer is not JSON (byte %zu: %s)",
+			 d.s.err_at, d.s.why ? d.s.why : "?");
+		d.why = d.why_buf;
+	}
 	if (rc == 0 && !r->window && d.n_refs) {
 		r->need = d.refs;
 		r->n_need = d.n_refs;
@@ -863,29 +1263,42 @@ static void on_logs(struct rw_rpc *rpc, const struct rw_rpc_result *res, size_t 
 	}
 	seen_free(&d.seen);
 	free(d.refs);
-	rw_buf_free(&d.lg.data);
+	rw_buf_release(&d.lg.data);
+	rw_buf_release(&d.esc);
 	if (rc < 0) {
-		if (d.too_big)
-			too_large(r, NULL, "rows over the per-range ceiling");
-		else if (rc == RW_ENOMEM)
+		if (d.too_big) {
+			too_large(r, NULL, "rows over the per-range ceiling", 0, 0);
+		} else if (rc == RW_ENOMEM) {
 			inconsistent(r, "out of memory");
-		else
-			inconsistent(r, d.why ? d.why : "the answer is malformed");
+		} else {
+			char *ep = d.endpoint ? rw_config_mask(d.endpoint) : NULL;
+			char why[256];
+			snprintf(why, sizeof(why), "%s from %s: %s",
+				 d.method ? d.method : "an answer", ep ? ep : "?",
+				 d.why ? d.why : "the answer is malformed");
+			free(ep);
+			inconsistent(r, why);
+		}
 		rw_indexer_pump(ix);
 		return;
 	}
 	account(r);
-	if (r->n_need) {
-		r->state = IX_R_HEADERS;
-		r->hdrs = calloc(r->n_need, sizeof(*r->hdrs));
-		if (!r->hdrs || send_headers(r) < 0) {
+	if (r->n_need || r->last_needed) {
+		r->hdrs = calloc(r->n_need + 1, sizeof(*r->hdrs));
+		if (!r->hdrs) {
 			r->failures++;
 			retry_later(r);
+		} else if (r->n_need) {
+			r->state = IX_R_HEADERS;
+			if (send_headers(r) < 0) {
+				r->failures++;
+				retry_later(r);
+			}
+		} else {
+			headers_done(r);
 		}
 	} else {
-		r->state = IX_R_READY;
-		r->ready_ms = rw_indexer_now(ix);
-		r->failures = 0;
+		headers_done(r);
 	}
 	rw_indexer_pump(ix);
 }
@@ -928,10 +1341,7 @@ static void on_headers(struct rw_rpc *rpc, const struct rw_rpc_result *res, size
 			retry_later(r);
 		}
 	} else {
-		r->state = IX_R_READY;
-		r->ready_ms = rw_indexer_now(ix);
-		r->failures = 0;
-		account(r);
+		headers_done(r);
 	}
 	rw_indexer_pump(ix);
 }
@@ -990,7 +1400,9 @@ int rw_indexer_fetch(struct ix_range *r)
 		ok = ok && reqs[i].params;
 	int rc = RW_ENOMEM;
 	if (ok) {
-		struct rw_rpc_send_opts o = { .as_batch = 1 };
+		struct rw_rpc_send_opts o = { .as_batch = 1,
+					      .raw = RW_RPC_RAW_DELIMITED,
+					      .max_response = max_response(r) };
 		rc = rw_rpc_send(r->ix->p.rpc, &o, reqs, n, on_logs, r);
 	} else {
 		for (size_t i = 0; i < n; i++)
@@ -1001,5 +1413,7 @@ int rw_indexer_fetch(struct ix_range *r)
 		return rc;
 	r->state = IX_R_LOGS;
 	r->busy = 1;
+	r->expect = lane->bpb ? (size_t)((r->to - r->from + 1) * lane->bpb) : IX_TARGET_BYTES;
+	r->ix->fetch_bytes += r->expect;
 	return 0;
 }

@@ -27,14 +27,22 @@
  * the head ("window" ranges: the last reorg_window blocks), every block's
  * header in the same batch; far from the head the last block's header (so
  * that a node behind its peers is not taken for an empty range) and then a
- * second batch with the headers of the blocks that hold logs (views take
- * event times from them). The span of backfill ranges adapts: split on a
- * range-too-large error (following the node's hint) or an oversized answer,
- * about IX_TARGET_LOGS logs per range, doubling while sparse.
- * Logs are checked (block hash equals the header's, no duplicate log index,
- * topics and data well formed) and decoded at once into binary COPY rows,
- * one buffer per event table; the JSON is dropped. Ranges commit strictly in
- * order per lane, one transaction at a time per chain.
+ * second batch with the headers of the other blocks that hold logs (views
+ * take event times from them). The span adapts to the node: a lane starts
+ * with IX_FIRST_SPAN blocks and one range in flight (slow start); each answer
+ * sets the span to about IX_TARGET_BYTES of eth_getLogs text, growing at most
+ * IX_GROWTH times per answer and shrinking at once; a range-too-large error
+ * splits the range (at the range the node suggests, else within the span it
+ * names, else in half), and so does an answer over IX_RANGE_MAX_RESPONSE (in
+ * proportion to its announced size). Window ranges are at most the span too.
+ * Answers come in rpc's delimited raw mode: no JSON tree, the logs are read
+ * in place with codec/jscan, checked as they are read (block hash equals the
+ * header's, no duplicate log index, every field well formed, malformed JSON
+ * named with the endpoint and the byte) and decoded at once into binary COPY
+ * rows, one buffer per event table; the answer is dropped. Ranges commit
+ * strictly in order per lane, one transaction at a time per chain; ready
+ * ranges next to each other merge into one commit (up to IX_COMMIT_BYTES of
+ * rows, their buffers sent in one COPY per table without copying).
  *
  * Exactly once. A range commits in one transaction job whose first
  * statement is the cursor guard: UPDATE indexer_cursor SET next_block =
@@ -80,9 +88,13 @@
  * or holds NUL) are logged with chain, block, transaction and log index and
  * skipped; the schema has no table for them.
  *
- * Memory. Each range's rows are bounded by the rpc body ceiling; all
- * fetched, uncommitted rows together by mem_budget (no new range is planned
- * above it); a range whose rows outgrow a buffer's ceiling is split.
+ * Memory, whatever the range. Answers in flight: their expected size (span
+ * times the bytes per block of the last answer) stays under
+ * IX_FETCH_BUDGET, and each answer of a range of several blocks under
+ * IX_RANGE_MAX_RESPONSE (a single block gets the rpc client's ceiling: it
+ * cannot be split); rows fetched and not yet committed: under mem_budget
+ * (no new range is planned above it); a range whose rows outgrow a buffer's
+ * ceiling is split.
  *
  * Lifetimes. A range whose rpc request is out is referenced by that
  * request's callback: when its lane is dropped it moves to the dead list and
@@ -104,13 +116,19 @@
 /* Limits and defaults. */
 #define IX_DEFAULT_INFLIGHT     6
 #define IX_MAX_INFLIGHT         64
-#define IX_DEFAULT_MEM          ((size_t)64 << 20)
+#define IX_MAX_RANGES           256 /* ranges of a lane, fetched or waiting for their commit */
+#define IX_DEFAULT_MEM          ((size_t)32 << 20)
 #define IX_DEFAULT_PROGRESS_MS  10000
 #define IX_DEFAULT_WINDOW_BATCH 32
 #define IX_MAX_SPAN             ((uint64_t)1 << 20) /* blocks per eth_getLogs, whatever grows */
 #define IX_FILTER_CHUNK         500                 /* addresses or topics per filter list */
 #define IX_HEADER_BATCH         500                 /* headers per batch request */
-#define IX_TARGET_LOGS          4000                /* logs per range the span adapts to */
+#define IX_FIRST_SPAN           4                 /* blocks of a lane's first range (slow start) */
+#define IX_GROWTH               4                 /* the span grows at most this much per answer */
+#define IX_TARGET_BYTES         ((size_t)1 << 20) /* eth_getLogs answer per range the span adapts to */
+#define IX_FETCH_BUDGET         ((size_t)24 << 20) /* expected answer bytes in flight, all lanes */
+#define IX_RANGE_MAX_RESPONSE   ((size_t)16 << 20) /* answer ceiling of a range of several blocks */
+#define IX_COMMIT_BYTES         ((size_t)8 << 20)  /* rows of ready ranges merged into one commit */
 #define IX_RANGE_ROWS_MAX       ((size_t)256 << 20) /* bytes of one table's rows in one range */
 #define IX_BACKOFF_MIN_MS       500
 #define IX_BACKOFF_MAX_MS       30000
@@ -174,8 +192,9 @@ struct ix_lane {
 	char *ids;          /* "{1,2,3}": the sources' ids as an SQL array literal */
 	uint64_t committed; /* every source's cursor */
 	uint64_t plan_next; /* first block not yet planned */
-	uint64_t span;      /* blocks per backfill range, adapted */
+	uint64_t span;      /* blocks per range, adapted */
 	uint64_t span_cap;  /* the most the node allows (learned) */
+	uint64_t bpb;       /* eth_getLogs answer bytes per block (last answer), 0: none yet */
 	int held;           /* a lower lane is closing in: plan nothing */
 	struct ix_range *first, *last;
 	size_t n_ranges;
@@ -194,6 +213,11 @@ enum ix_rstate {
 struct ix_rows {
 	struct rw_buf buf; /* binary COPY rows, without header and trailer */
 	size_t n;
+	/* Merged ranges (rw_indexer_range_absorb) bring their buffers along,
+	 * sent after buf in the same COPY, without copying. */
+	struct rw_buf *more;
+	size_t n_more;
+	size_t sent_part, sent_off; /* the COPY producer's place (0: buf) */
 };
 
 /* A block number and hash that holds logs (backfill ranges). */
@@ -219,8 +243,11 @@ struct ix_range {
 	size_t n_hdrs;
 	struct ix_blockref *need; /* blocks whose header is still to fetch */
 	size_t n_need, need_sent;
+	struct ix_hdr last_hdr; /* backfill: the last block's header, fetched with the logs */
+	int last_needed;        /* it holds logs: stored after the fetched headers */
 	struct rw_buf hdr_rows; /* headers as COPY rows, built at commit */
 	size_t bytes;           /* memory counted in ix->mem_held */
+	size_t expect;          /* answer bytes expected, counted in ix->fetch_bytes */
 	int discovers;          /* holds a factory row */
 	int staged;             /* commit through staging tables (decided at commit) */
 	int force_staged;       /* a direct COPY met an existing row: stage from now on */
@@ -333,6 +360,7 @@ struct rw_indexer {
 	struct ix_range *dead; /* dropped ranges whose rpc request is still out */
 	enum ix_after after;
 	size_t mem_held;
+	size_t fetch_bytes; /* answers expected of the ranges in flight */
 	struct ix_walk walk;
 	uint64_t db_backoff_ms; /* after failed commits */
 	uint64_t commit_block_until;
@@ -413,6 +441,13 @@ int rw_indexer_lane_queries(struct ix_lane *lane);
 /* Sends the first request of range r (logs, and window headers). Returns 0
  * or a negative RW_E* code (r is then IX_R_WAIT). */
 int rw_indexer_fetch(struct ix_range *r);
+
+/* Merges r->next into r when both are ready to commit, contiguous, of the
+ * same kind (window or not), not staged, r discovers nothing, the window
+ * headers link, and the rows stay under IX_COMMIT_BYTES: one transaction
+ * and one COPY per table for both. Returns 1 when merged (r->next freed), 0
+ * when not, RW_ENOMEM (nothing changed). */
+int rw_indexer_range_absorb(struct ix_range *r);
 
 /* Parses a header object of eth_getBlockByNumber. Returns 0 or RW_EINVAL. */
 int rw_indexer_parse_header(struct ix_hdr *ret, const json_t *v);

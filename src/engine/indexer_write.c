@@ -834,10 +834,45 @@ static void on_commit(struct rw_pg *pg, const struct rw_pg_reply *reply, void *a
 	}
 }
 
+/* The COPY producer of a range's rows: buf, then the buffers of merged
+ * ranges, a slice at a time. */
+static int rows_part(struct rw_buf *out, void *arg)
+{
+	struct ix_rows *rows = arg;
+	const size_t slice = (size_t)1 << 20;
+	while (rows->sent_part <= rows->n_more) {
+		const struct rw_buf *b =
+			rows->sent_part ? &rows->more[rows->sent_part - 1] : &rows->buf;
+		size_t left = b->len - rows->sent_off;
+		if (left) {
+			size_t take = left < slice ? left : slice;
+			int rc = rw_buf_append(out, b->p + rows->sent_off, take);
+			if (rc < 0)
+				return rc;
+			rows->sent_off += take;
+			return rows->sent_part < rows->n_more || rows->sent_off < b->len;
+		}
+		rows->sent_part++;
+		rows->sent_off = 0;
+	}
+	return 0;
+}
+
+/* Adds the COPY of rows (from the start: a retried commit sends them
+ * again). */
+static int copy_rows(struct rw_pg_job *job, const char *sql, struct ix_rows *rows)
+{
+	rows->sent_part = 0;
+	rows->sent_off = 0;
+	if (!rows->n_more)
+		return rw_pg_job_copy_data(job, sql, rows->buf.p, rows->buf.len);
+	return rw_pg_job_copy(job, sql, rows_part, rows);
+}
+
 /* "COPY t (cols) FROM STDIN (FORMAT binary)" or, for staging, the three
  * statements around rw_stg_<i>. */
 static int add_rows(struct rw_pg_job *job, const struct rw_eventmap_event *ev, size_t i,
-		    const struct ix_rows *rows, int staged)
+		    struct ix_rows *rows, int staged)
 {
 	size_t cap = 256;
 	for (size_t c = 0; c < ev->n_cols; c++)
@@ -852,7 +887,7 @@ static int add_rows(struct rw_pg_job *job, const struct rw_eventmap_event *ev, s
 	if (rc == 0 && !staged) {
 		snprintf(sql, 2 * cap, "COPY \"%s\" (%s) FROM STDIN (FORMAT binary)", ev->table,
 			 cols);
-		rc = rw_pg_job_copy_data(job, sql, rows->buf.p, rows->buf.len);
+		rc = copy_rows(job, sql, rows);
 	} else if (rc == 0) {
 		snprintf(sql, 2 * cap,
 			 "CREATE TEMP TABLE IF NOT EXISTS rw_stg_%zu (LIKE \"%s\") ON COMMIT "
@@ -861,7 +896,7 @@ static int add_rows(struct rw_pg_job *job, const struct rw_eventmap_event *ev, s
 		add(job, &rc, sql, 0, NULL);
 		snprintf(sql, 2 * cap, "COPY rw_stg_%zu (%s) FROM STDIN (FORMAT binary)", i, cols);
 		if (rc == 0)
-			rc = rw_pg_job_copy_data(job, sql, rows->buf.p, rows->buf.len);
+			rc = copy_rows(job, sql, rows);
 		snprintf(sql, 2 * cap,
 			 "INSERT INTO \"%s\" (%s) SELECT %s FROM rw_stg_%zu ON CONFLICT DO NOTHING",
 			 ev->table, cols, cols, i);

@@ -22,7 +22,8 @@
 #define EWMA_ALPHA              0.2
 #define ERR_HALF_LIFE_MS        30000 /* an idle endpoint's failures fade, so it is probed again */
 #define MAX_ATTEMPTS_CAP        100
-#define PARSE_OFFLOAD_BYTES     (256 * 1024) /* larger bodies are parsed off the loop */
+#define PARSE_OFFLOAD_BYTES     (256 * 1024)  /* larger bodies are parsed off the loop */
+#define RECV_BUFFER             (256L * 1024) /* libcurl's receive buffer per transfer */
 
 struct endpoint {
 	size_t index;
@@ -74,6 +75,10 @@ struct request {
 	struct rw_rpc_result *res; /* n results, handed to cb */
 	json_t **roots;            /* parsed bodies that res borrow from */
 	size_t nroots;
+	int raw;               /* raw mode (rpc.h) */
+	size_t max_response;   /* body ceiling */
+	struct rw_buf *bodies; /* raw mode: the bodies that res borrow from */
+	size_t nbodies;
 };
 
 /* One HTTP request. It stays on the in-flight list from start until its
@@ -86,8 +91,10 @@ struct attempt {
 	CURL *easy;
 	char *body;
 	struct rw_buf in;
-	int write_err; /* RW_ETOOBIG or RW_ENOMEM from the write callback */
+	int write_err;      /* RW_ETOOBIG or RW_ENOMEM from the write callback */
+	uint64_t announced; /* Content-Length, 0: none (seen at the first write) */
 	int as_batch;
+	int raw; /* the request's raw mode: keep the body for the results */
 	size_t n;
 	size_t *idx;   /* items sent, as indexes into req->items */
 	uint64_t *ids; /* and their ids */
@@ -418,9 +425,12 @@ static void request_free(struct request *rq)
 		rw_rpc_result_clear(&rq->res[i]);
 	for (size_t i = 0; i < rq->nroots; i++)
 		json_decref(rq->roots[i]);
+	for (size_t i = 0; i < rq->nbodies; i++)
+		rw_buf_release(&rq->bodies[i]);
 	free(rq->items);
 	free(rq->res);
 	free(rq->roots);
+	free(rq->bodies);
 	free(rq);
 }
 
@@ -473,7 +483,11 @@ static struct request *request_new(struct rw_rpc *rpc, const struct rw_rpc_send_
 	rq->items = calloc(n, sizeof(*rq->items));
 	rq->res = calloc(n, sizeof(*rq->res));
 	rq->roots = calloc(rq->max_attempts, sizeof(*rq->roots));
-	int ok = rq->items && rq->res && rq->roots;
+	rq->raw = opts ? opts->raw : RW_RPC_TREE;
+	rq->max_response = opts && opts->max_response ? opts->max_response : rpc->max_response;
+	if (rq->raw)
+		rq->bodies = calloc(rq->max_attempts, sizeof(*rq->bodies));
+	int ok = rq->items && rq->res && rq->roots && (!rq->raw || rq->bodies);
 	for (size_t i = 0; i < n; i++) {
 		if (rq->items) {
 			rq->items[i].params = reqs[i].params ? reqs[i].params : json_array();
@@ -509,7 +523,7 @@ static void attempt_free(struct attempt *at)
 	if (at->easy)
 		curl_easy_cleanup(at->easy);
 	free(at->body);
-	rw_buf_free(&at->in);
+	rw_buf_release(&at->in);
 	free(at->idx);
 	free(at->ids);
 	free(at);
@@ -539,7 +553,18 @@ static size_t on_write(char *p, size_t size, size_t nmemb, void *udata)
 {
 	struct attempt *at = udata;
 	size_t n = size * nmemb;
-	int r = rw_buf_append(&at->in, p, n);
+	curl_off_t cl = -1;
+	int r = 0;
+	if (!at->in.cap &&
+	    curl_easy_getinfo(at->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) == CURLE_OK &&
+	    cl > 0) {
+		/* the whole body at once: no copies while it grows; over the
+		 * ceiling it stops here (RW_ETOOBIG), its size noted */
+		at->announced = (uint64_t)cl;
+		r = (uint64_t)cl > at->in.max ? RW_ETOOBIG : rw_buf_reserve(&at->in, (size_t)cl);
+	}
+	if (r == 0)
+		r = rw_buf_append(&at->in, p, n);
 	if (r < 0) {
 		at->write_err = r;
 		return 0; /* anything but n aborts the transfer */
@@ -606,9 +631,9 @@ static int setup_easy(struct rw_rpc *rpc, struct attempt *at, uint64_t timeout_m
 	bad |= curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS) != CURLE_OK;
 	bad |= curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L) != CURLE_OK;
 	bad |= curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L) != CURLE_OK;
+	/* large answers come in fewer reads and write callbacks */
+	bad |= curl_easy_setopt(e, CURLOPT_BUFFERSIZE, RECV_BUFFER) != CURLE_OK;
 	bad |= curl_easy_setopt(e, CURLOPT_USERAGENT, "runway/" RUNWAY_VERSION) != CURLE_OK;
-	bad |= curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)rpc->max_response) !=
-	       CURLE_OK;
 	if (at->ep->ca_file)
 		bad |= curl_easy_setopt(e, CURLOPT_CAINFO, at->ep->ca_file) != CURLE_OK;
 #if LIBCURL_VERSION_NUM >= 0x075500
@@ -631,8 +656,9 @@ static void start_attempt(struct rw_rpc *rpc, struct request *rq, struct endpoin
 		at->req = rq;
 		at->ep = ep;
 		at->as_batch = rq->as_batch;
+		at->raw = rq->raw;
 		at->started_ms = now;
-		rw_buf_init(&at->in, rpc->max_response);
+		rw_buf_init(&at->in, rq->max_response);
 		r = build_body(at, rq);
 	}
 	if (r == 0)
@@ -658,8 +684,10 @@ static void transport_results(struct rw_rpc *rpc, const struct attempt *at,
 {
 	char text[sizeof(tmp->detail_)];
 	enum rw_rpc_class cls = RW_RPC_TRANSPORT;
+	uint64_t size = 0;
 	if (at->write_err == RW_ETOOBIG || rc == CURLE_FILESIZE_EXCEEDED) {
-		snprintf(text, sizeof(text), "response larger than %zu bytes", rpc->max_response);
+		size = at->announced;
+		snprintf(text, sizeof(text), "response larger than %zu bytes", at->in.max);
 		*too_big = 1;
 	} else if (at->write_err == RW_ENOMEM) {
 		snprintf(text, sizeof(text), "out of memory reading the response");
@@ -674,6 +702,7 @@ static void transport_results(struct rw_rpc *rpc, const struct attempt *at,
 	for (size_t j = 0; j < at->n; j++) {
 		rw_rpc_result_init(&tmp[j], cls);
 		rw_rpc_result_set(&tmp[j], cls, "%s", text);
+		tmp[j].body_size = size;
 	}
 }
 
@@ -709,6 +738,11 @@ static void conclude(struct rw_rpc *rpc, struct attempt *at)
 		rq->roots[rq->nroots++] = at->root;
 		at->root = NULL;
 	}
+	if (rq->raw && at->in.p) {
+		/* the results point into it */
+		rq->bodies[rq->nbodies++] = at->in;
+		rw_buf_init(&at->in, 0);
+	}
 	settle_items(rq, at, at->tmp, at->too_big);
 	attempt_free(at);
 	if (rq->pending == 0)
@@ -719,12 +753,24 @@ static void conclude(struct rw_rpc *rpc, struct attempt *at)
 
 static void maybe_finish_close(struct rw_rpc *rpc);
 
+/* Parses the body into at->tmp (raw mode or a tree). Touches only the
+ * attempt and what it borrows from its request. */
+static void parse_body(struct attempt *at)
+{
+	int (*parse)(json_t **, struct rw_rpc_result *, const uint64_t *, size_t, int, const char *,
+		     size_t, int) = rw_rpc_parse_response;
+	if (at->raw == RW_RPC_RAW_DELIMITED)
+		parse = rw_rpc_parse_delimited;
+	else if (at->raw)
+		parse = rw_rpc_parse_raw;
+	(void)parse(&at->root, at->tmp, at->ids, at->n, at->as_batch, (const char *)at->in.p,
+		    at->in.len, (int)at->status);
+}
+
 /* Thread pool: parse a large body. Touches only the attempt. */
 static void parse_work(uv_work_t *w)
 {
-	struct attempt *at = w->data;
-	(void)rw_rpc_parse_response(&at->root, at->tmp, at->ids, at->n, at->as_batch,
-				    (const char *)at->in.p, at->in.len, (int)at->status);
+	parse_body(w->data);
 }
 
 /* Loop: the parse is done; conclude, or drop it when the client closed. */
@@ -739,7 +785,8 @@ static void parse_done(uv_work_t *w, int status)
 		maybe_finish_close(rpc);
 		return;
 	}
-	rw_buf_free(&at->in);
+	if (!at->raw)
+		rw_buf_release(&at->in);
 	enter(rpc);
 	conclude(rpc, at);
 	if (!rpc->closing)
@@ -775,12 +822,12 @@ static void finish_attempt(struct rw_rpc *rpc, struct attempt *at, CURLcode rc)
 				return;
 			}
 		}
-		(void)rw_rpc_parse_response(&at->root, at->tmp, at->ids, at->n, at->as_batch,
-					    (const char *)at->in.p, at->in.len, (int)at->status);
+		parse_body(at);
 	} else {
 		transport_results(rpc, at, at->tmp, rc, &at->too_big);
 	}
-	rw_buf_free(&at->in); /* the parsed tree is independent of the body */
+	if (!at->raw || rc != CURLE_OK || at->write_err)
+		rw_buf_release(&at->in); /* a tree is independent of the body */
 	conclude(rpc, at);
 }
 

@@ -24,10 +24,14 @@
  *   request whose items failed with a retryable class (transport, timeout,
  *   rate-limited, bad response) is sent again, for those items only, up
  *   to max_attempts HTTP requests in all; other errors (reverts, nonce,
- *   funds...) go straight to the caller. A body over the ceiling is
- *   RW_RPC_TRANSPORT "response larger than N bytes" and is not retried.
- * - Bodies accumulate in a struct rw_buf with a ceiling and are parsed
- *   once, at the end, by json_loadb (linear in the size).
+ *   funds...) go straight to the caller. A body over the ceiling (the
+ *   client's, or the request's max_response) is RW_RPC_TRANSPORT "response
+ *   larger than N bytes" (body_size: the size the server announced, when
+ *   it did) and is not retried.
+ * - Bodies accumulate in a struct rw_buf with a ceiling (sized at once from
+ *   Content-Length when the server sends one) and are parsed once, at the
+ *   end, by json_loadb (linear in the size), or in raw mode scanned by
+ *   jscan; bodies of 256 KiB and more are parsed on libuv's thread pool.
  * - Lifetimes: every uv handle is freed in its close callback; the client
  *   itself after the last one, then on_closed runs. After that the loop
  *   has nothing of the client left and uv_loop_close() returns 0.
@@ -79,7 +83,12 @@ struct rw_rpc_send_opts {
 	int as_batch;          /* send as a JSON array even when n == 1 */
 	uint64_t timeout_ms;   /* per HTTP request, overrides the endpoint's */
 	unsigned max_attempts; /* overrides the client's */
+	int raw;               /* RW_RPC_RAW_CHECKED or _DELIMITED: results as text (below) */
+	size_t max_response;   /* body ceiling of this request's answers (the client's) */
 };
+
+/* rw_rpc_send_opts.raw: how results come (see rw_rpc_cb). */
+enum { RW_RPC_TREE = 0, RW_RPC_RAW_CHECKED = 1, RW_RPC_RAW_DELIMITED = 2 };
 
 /* One request of a batch. params is stolen (see rw_rpc_send). */
 struct rw_rpc_req {
@@ -89,9 +98,20 @@ struct rw_rpc_req {
 
 /* Called once per request with its n results (n == 1 for rw_rpc_call),
  * in the order the requests were given. res and everything it borrows
- * (result, message, data, revert, endpoint) are valid during the call
+ * (result, raw, message, data, revert, endpoint) are valid during the call
  * only: json_incref what you keep. The callback may call any rw_rpc_*
- * function, rw_rpc_close included. */
+ * function, rw_rpc_close included.
+ *
+ * Raw mode (opts->raw RW_RPC_RAW_CHECKED): the answer is checked as
+ * rw_rpc_parse_raw does (rpc_class.h) instead of being parsed into a tree:
+ * an RW_RPC_OK result comes as res->raw / res->raw_len, the result value's
+ * JSON text (checked grammar, any type), and res->result is NULL; errors
+ * come as usual. For large answers (eth_getLogs) whose tree would cost
+ * several times the body. RW_RPC_RAW_DELIMITED: the same, but the text of
+ * a result is only delimited (rw_rpc_parse_delimited), for a caller that
+ * checks it as it reads it: malformed text is then the caller's to report
+ * (with the endpoint: res->endpoint). The body is kept until the callback
+ * returns. */
 typedef void (*rw_rpc_cb)(struct rw_rpc *rpc, const struct rw_rpc_result *res, size_t n,
 			  void *udata);
 

@@ -10,6 +10,7 @@
 
 #include "err.h"
 #include "hex.h"
+#include "jscan.h"
 
 /* ---------------------------------------------------------------------
  * Classes
@@ -504,6 +505,8 @@ void rw_rpc_result_set(struct rw_rpc_result *r, enum rw_rpc_class cls, const cha
 	r->cls = cls;
 	r->message = r->detail_;
 	r->result = NULL;
+	r->raw = NULL;
+	r->raw_len = 0;
 	r->data = NULL;
 	r->code = 0;
 }
@@ -830,6 +833,187 @@ int rw_rpc_parse_response(json_t **ret_root, struct rw_rpc_result *out, const ui
 	}
 	*ret_root = root;
 	return 0;
+}
+
+/* ---------------------------------------------------------------------
+ * Raw mode: results left as text
+ */
+
+/* Where one result value lies in the body. */
+struct raw_span {
+	size_t off, len;
+};
+
+/* The body as a skeleton: every byte copied but the value of each "result"
+ * member of a response object (the top object, or an object element of the
+ * top array), replaced by its index in spans[]; each replaced value
+ * checked by jscan. */
+struct skel {
+	struct rw_jscan s;
+	const char *body;
+	struct rw_buf out;
+	size_t copied; /* body bytes up to here are in out */
+	struct raw_span *spans;
+	size_t n, cap;
+	int loose; /* results only delimited, not checked */
+};
+
+/* Copies the body up to the scanner's position. */
+static int skel_copy(struct skel *k)
+{
+	size_t at = rw_jscan_offset(&k->s);
+	int r = rw_buf_append(&k->out, k->body + k->copied, at - k->copied);
+	k->copied = at;
+	return r;
+}
+
+/* Replaces the value that comes next by its span's index. */
+static int skel_result(struct skel *k)
+{
+	if (rw_jscan_peek(&k->s) == RW_J_NONE && k->s.err)
+		return k->s.err;
+	int r = skel_copy(k);
+	const char *p;
+	size_t n;
+	if (r == 0)
+		r = k->loose ? rw_jscan_skip_loose(&k->s, &p, &n) : rw_jscan_skip(&k->s, &p, &n);
+	if (r < 0)
+		return r;
+	if (k->n == k->cap) {
+		size_t cap = k->cap ? 2 * k->cap : 8;
+		struct raw_span *v = realloc(k->spans, cap * sizeof(*v));
+		if (!v)
+			return RW_ENOMEM;
+		k->spans = v;
+		k->cap = cap;
+	}
+	k->spans[k->n].off = (size_t)(p - k->body);
+	k->spans[k->n].len = n;
+	char idx[24];
+	int w = snprintf(idx, sizeof(idx), "%zu", k->n++);
+	k->copied = rw_jscan_offset(&k->s);
+	return rw_buf_append(&k->out, idx, (size_t)w);
+}
+
+/* One element of the top level: a response object has its results
+ * replaced; anything else is checked and copied as it is. */
+static int skel_element(struct skel *k)
+{
+	if (rw_jscan_peek(&k->s) != RW_J_OBJECT)
+		return rw_jscan_skip(&k->s, NULL, NULL);
+	int r = rw_jscan_enter(&k->s, RW_J_OBJECT);
+	const char *key;
+	size_t kn;
+	while (r == 0 && (r = rw_jscan_next(&k->s, &key, &kn)) == 1) {
+		if (kn == 6 && memcmp(key, "result", 6) == 0)
+			r = skel_result(k);
+		else
+			r = rw_jscan_skip(&k->s, NULL, NULL);
+	}
+	return r;
+}
+
+static int skel_build(struct skel *k, const char *body, size_t len, int loose)
+{
+	memset(k, 0, sizeof(*k));
+	k->body = body;
+	k->loose = loose;
+	rw_jscan_init(&k->s, body, len);
+	rw_buf_init(&k->out, 2 * len + 64); /* an index may be longer than its value */
+	int r;
+	if (rw_jscan_peek(&k->s) == RW_J_ARRAY) {
+		r = rw_jscan_enter(&k->s, RW_J_ARRAY);
+		while (r == 0 && (r = rw_jscan_next(&k->s, NULL, NULL)) == 1)
+			r = skel_element(k);
+	} else {
+		r = skel_element(k);
+	}
+	if (r == 0)
+		r = rw_jscan_end(&k->s);
+	if (r == 0)
+		r = rw_buf_append(&k->out, body + k->copied, len - k->copied);
+	return r;
+}
+
+static void skel_free(struct skel *k)
+{
+	free(k->spans);
+	rw_buf_release(&k->out);
+}
+
+static int parse_raw(json_t **ret_root, struct rw_rpc_result *out, const uint64_t *ids, size_t n,
+		     int batch, const char *body, size_t len, int http_status, int loose)
+{
+	if (n == 0 || (!batch && n != 1))
+		return RW_EINVAL;
+	*ret_root = NULL;
+	int http_ok = http_status == 0 || (http_status >= 200 && http_status < 300);
+	if (!http_ok) {
+		/* an error status: parsed whole (small), unless it carries results */
+		int r = rw_rpc_parse_response(ret_root, out, ids, n, batch, body, len, http_status);
+		int ok = 0;
+		for (size_t i = 0; i < n; i++)
+			ok |= out[i].cls == RW_RPC_OK;
+		if (!ok)
+			return r;
+		for (size_t i = 0; i < n; i++)
+			rw_rpc_result_clear(&out[i]);
+		json_decref(*ret_root);
+		*ret_root = NULL;
+	}
+	struct skel k;
+	int r = len ? skel_build(&k, body ? body : "", len, loose) : RW_EINVAL;
+	if (r == RW_ENOMEM || r == RW_ETOOBIG) {
+		skel_free(&k);
+		for (size_t i = 0; i < n; i++)
+			rw_rpc_result_init(&out[i], RW_RPC_BAD_RESPONSE);
+		set_all(out, n, RW_RPC_TRANSPORT, http_status, "out of memory");
+		return RW_ENOMEM;
+	}
+	if (r < 0) {
+		for (size_t i = 0; i < n; i++)
+			rw_rpc_result_init(&out[i], RW_RPC_BAD_RESPONSE);
+		if (!http_ok) {
+			if (len)
+				skel_free(&k);
+			http_failure(out, n, http_status, body, len);
+			return 0;
+		}
+		char text[128] = "malformed response: empty body";
+		if (len) {
+			snprintf(text, sizeof(text), "malformed response: not JSON (byte %zu: %s)",
+				 k.s.err_at, k.s.why ? k.s.why : "?");
+			skel_free(&k);
+		}
+		set_all(out, n, RW_RPC_BAD_RESPONSE, http_status, text);
+		return RW_EINVAL;
+	}
+	r = rw_rpc_parse_response(ret_root, out, ids, n, batch, (const char *)k.out.p, k.out.len,
+				  http_status);
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		if (out[i].cls != RW_RPC_OK)
+			continue;
+		json_int_t x = json_integer_value(out[i].result);
+		if (!json_is_integer(out[i].result) || x < 0 || (size_t)x >= k.n)
+			abort(); /* every result was replaced by its index */
+		out[i].raw = body + k.spans[x].off;
+		out[i].raw_len = k.spans[x].len;
+		out[i].result = NULL;
+	}
+	skel_free(&k);
+	return r;
+}
+
+int rw_rpc_parse_raw(json_t **ret_root, struct rw_rpc_result *out, const uint64_t *ids, size_t n,
+		     int batch, const char *body, size_t len, int http_status)
+{
+	return parse_raw(ret_root, out, ids, n, batch, body, len, http_status, 0);
+}
+
+int rw_rpc_parse_delimited(json_t **ret_root, struct rw_rpc_result *out, const uint64_t *ids,
+			   size_t n, int batch, const char *body, size_t len, int http_status)
+{
+	return parse_raw(ret_root, out, ids, n, batch, body, len, http_status, 1);
 }
 
 /* ---------------------------------------------------------------------

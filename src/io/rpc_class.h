@@ -116,8 +116,10 @@ void rw_rpc_decode_revert(struct rw_rpc_revert *ret, const uint8_t *data, size_t
  * Everything borrowed is valid during the callback only. */
 struct rw_rpc_result {
 	enum rw_rpc_class cls;
-	json_t *result;      /* RW_RPC_OK: the "result" member (may be JSON null); else NULL */
-	long long code;      /* JSON-RPC error.code; 0 when no JSON-RPC error object */
+	json_t *result;  /* RW_RPC_OK: the "result" member (may be JSON null); else NULL */
+	const char *raw; /* RW_RPC_OK in raw mode: the result's JSON text, checked; result NULL */
+	size_t raw_len;  /* its length in bytes (not NUL-terminated) */
+	long long code;  /* JSON-RPC error.code; 0 when no JSON-RPC error object */
 	const char *message; /* never NULL; "" for RW_RPC_OK */
 	json_t *data;        /* error.data or NULL */
 	struct rw_rpc_revert revert;
@@ -125,6 +127,7 @@ struct rw_rpc_result {
 	int http_status;       /* 0 when no HTTP status was received */
 	const char *endpoint;  /* URL of the endpoint that answered, or NULL */
 	unsigned attempts;     /* HTTP requests made for this request */
+	uint64_t body_size;    /* a body refused as too large: its announced size, 0: unknown */
 	char detail_[192];     /* private: storage for messages made here */
 	struct rw_buf revert_; /* private: decoded revert bytes */
 };
@@ -171,6 +174,29 @@ void rw_rpc_result_set(struct rw_rpc_result *r, enum rw_rpc_class cls, const cha
  *     http_status: the HTTP status, or 0 when unknown. */
 int rw_rpc_parse_response(json_t **ret_root, struct rw_rpc_result *out, const uint64_t *ids,
 			  size_t n, int batch, const char *body, size_t len, int http_status);
+
+/* rw_rpc_parse_response for raw mode: the same checks, outcomes and
+ * messages, but no tree is built for results. The body is scanned with
+ * jscan (codec/jscan.h): every "result" value of a response object is
+ * checked as JSON and left in the body, and the rest (the envelope:
+ * jsonrpc, id, error) is parsed by jansson as rw_rpc_parse_response does.
+ * An RW_RPC_OK result then has raw and raw_len pointing into body, and
+ * result NULL: body must outlive out. A malformed body's message says at
+ * which byte and why ("malformed response: not JSON (byte 812: unterminated
+ * string)"). A non-2xx body without results is parsed whole, as by
+ * rw_rpc_parse_response. Nesting deeper than RW_JSCAN_MAX_DEPTH inside a
+ * result is malformed here. Same returns and out contract as
+ * rw_rpc_parse_response. */
+int rw_rpc_parse_raw(json_t **ret_root, struct rw_rpc_result *out, const uint64_t *ids, size_t n,
+		     int batch, const char *body, size_t len, int http_status);
+
+/* rw_rpc_parse_raw, but result values are only delimited (jscan's
+ * rw_jscan_skip_loose: strings to their closing quote, containers to their
+ * matching bracket), not checked: for a caller that reads every result
+ * with a checking scanner anyway (the indexer's eth_getLogs), which then
+ * meets any malformed text itself. The envelope is checked as always. */
+int rw_rpc_parse_delimited(json_t **ret_root, struct rw_rpc_result *out, const uint64_t *ids,
+			   size_t n, int batch, const char *body, size_t len, int http_status);
 
 /* Checked readers for hex fields of results. v may be NULL (a missing
  * member): that is RW_EINVAL. Outputs are untouched on failure. */

@@ -3,7 +3,8 @@
 // with the messages real providers send (a span limit, or a suggested
 // range), and a share of HTTP requests fails (HTTP 500, HTTP 429, a dropped
 // connection) or is slow; opts.mangle(log) may rewrite the logs of
-// eth_getLogs answers. Counts what it did. Rates are per HTTP request.
+// eth_getLogs answers; opts.rewrite(text) may rewrite the text of each
+// answer as it goes out. Counts what it did. Rates are per HTTP request.
 import http from 'node:http';
 
 export async function startProxy(target, opts = {}) {
@@ -96,8 +97,10 @@ export async function startProxy(target, opts = {}) {
           }
         }
         const out = list.map((i) => answers.get(i.id));
+        let text = JSON.stringify(Array.isArray(parsed) ? out : out[0]);
+        if (o.rewrite) text = o.rewrite(text);
         res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(Array.isArray(parsed) ? out : out[0]));
+        res.end(text);
       } catch {
         res.writeHead(502);
         res.end('bad gateway');

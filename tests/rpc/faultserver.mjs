@@ -15,7 +15,11 @@
 //   /closed             close the connection without an answer
 //   /wrongid            valid answers with the id plus one
 //   /garbage            HTTP 200 with an HTML body
-//   /huge?mb=N          one answer whose result is a string of N MiB
+//   /huge?mb=N&chunked=1
+//                       one answer whose result is a string of N MiB (with
+//                       chunked=1 sent without Content-Length)
+//   /badjson            valid envelopes whose results are not JSON
+//                       ([1,,2]): what raw mode must catch
 //   /gzip               gzip-encoded answers (400 when not accepted)
 //   /rpcerror?msg=M&code=C&data=D&http=H
 //                       a JSON-RPC error for every request
@@ -141,7 +145,19 @@ function handle(req, res, url, body, c) {
 		return res.end('<html><body>upstream error</body></html>');
 	case 'huge': {
 		const text = hugeBody(Number(q.get('mb') ?? 1), Array.isArray(body) ? 0 : body.id);
+		if (q.get('chunked') === '1') {
+			res.writeHead(200, { 'content-type': 'application/json' });
+			for (let i = 0; i < text.length; i += 65536)
+				res.write(text.slice(i, i + 65536));
+			return res.end();
+		}
 		res.writeHead(200, { 'content-type': 'application/json', 'content-length': text.length });
+		return res.end(text);
+	}
+	case 'badjson': {
+		const one = (r) => `{"jsonrpc":"2.0","id":${r.id},"result":[1,,2]}`;
+		const text = Array.isArray(body) ? `[${body.map(one).join(',')}]` : one(body);
+		res.writeHead(200, { 'content-type': 'application/json' });
 		return res.end(text);
 	}
 	case 'gzip': {

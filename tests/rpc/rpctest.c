@@ -122,6 +122,13 @@ static void copy_item(struct rt_item *it, const struct rw_rpc_result *r)
 {
 	it->cls = r->cls;
 	it->result = r->result ? json_incref(r->result) : NULL;
+	it->raw = NULL;
+	it->raw_len = r->raw_len;
+	it->body_size = r->body_size;
+	if (r->raw && (it->raw = malloc(r->raw_len + 1)) != NULL) {
+		memcpy(it->raw, r->raw, r->raw_len);
+		it->raw[r->raw_len] = '\0';
+	}
 	snprintf(it->message, sizeof(it->message), "%s", r->message);
 	snprintf(it->endpoint, sizeof(it->endpoint), "%s", r->endpoint ? r->endpoint : "");
 	it->code = r->code;
@@ -154,8 +161,10 @@ void rt_collect(struct rw_rpc *rpc, const struct rw_rpc_result *res, size_t n, v
 
 void rt_got_free(struct rt_got *g)
 {
-	for (size_t i = 0; g->items && i < g->n; i++)
+	for (size_t i = 0; g->items && i < g->n; i++) {
 		json_decref(g->items[i].result);
+		free(g->items[i].raw);
+	}
 	free(g->items);
 	g->items = NULL;
 }

@@ -32,6 +32,9 @@ int rt_wait_port(int port, int timeout_ms);
 struct rt_item {
 	enum rw_rpc_class cls;
 	json_t *result; /* a reference (json_decref'd by rt_got_free) */
+	char *raw;      /* raw mode: a copy of the result's text, NUL-terminated */
+	size_t raw_len;
+	uint64_t body_size;
 	char message[512];
 	char endpoint[256];
 	long long code;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "jscan.h"
 #include "rpc_class.h"
 
 /* One provider message and what it must classify as. span is max_span;
@@ -371,9 +372,16 @@ static void revert_panic_custom_empty(void **state)
 
 /* ---- response parsing ---- */
 
+/* The response tests run twice: with rw_rpc_parse_response, then with
+ * rw_rpc_parse_raw (raw mode), whose results are read back into trees so
+ * that every check holds for both, and whose raw text is checked to be
+ * exactly a JSON value (the same value jansson finds). */
+static int raw_mode;
+
 struct parsed {
 	json_t *root;
 	struct rw_rpc_result res[8];
+	json_t *trees[8]; /* raw mode: each OK result's text, parsed */
 	size_t n;
 	int rc;
 };
@@ -383,13 +391,39 @@ static void parse(struct parsed *p, const uint64_t *ids, size_t n, int batch, co
 {
 	assert_true(n <= 8);
 	p->n = n;
-	p->rc = rw_rpc_parse_response(&p->root, p->res, ids, n, batch, body, strlen(body), status);
+	memset(p->trees, 0, sizeof(p->trees));
+	if (!raw_mode) {
+		p->rc = rw_rpc_parse_response(&p->root, p->res, ids, n, batch, body, strlen(body),
+					      status);
+		return;
+	}
+	p->rc = rw_rpc_parse_raw(&p->root, p->res, ids, n, batch, body, strlen(body), status);
+	for (size_t i = 0; i < n; i++) {
+		if (p->res[i].cls != RW_RPC_OK) {
+			assert_null(p->res[i].raw);
+			continue;
+		}
+		assert_null(p->res[i].result);
+		assert_non_null(p->res[i].raw);
+		/* a value from its first byte to its last, inside the body */
+		assert_true(p->res[i].raw >= body &&
+			    p->res[i].raw + p->res[i].raw_len <= body + strlen(body));
+		assert_true(p->res[i].raw_len > 0 && p->res[i].raw[0] != ' ' &&
+			    p->res[i].raw[p->res[i].raw_len - 1] != ' ');
+		json_error_t e;
+		p->trees[i] = json_loadb(p->res[i].raw, p->res[i].raw_len, JSON_DECODE_ANY, &e);
+		assert_non_null(p->trees[i]);
+		p->res[i].result = p->trees[i];
+	}
 }
 
 static void parsed_free(struct parsed *p)
 {
-	for (size_t i = 0; i < p->n; i++)
+	for (size_t i = 0; i < p->n; i++) {
 		rw_rpc_result_clear(&p->res[i]);
+		json_decref(p->trees[i]);
+		p->trees[i] = NULL;
+	}
 	json_decref(p->root);
 	p->root = NULL;
 }
@@ -542,8 +576,10 @@ static void response_single_malformed(void **state)
 	struct rw_rpc_result r[2];
 	json_t *root = (json_t *)1;
 	uint64_t ids[2] = { 1, 2 };
-	assert_int_equal(rw_rpc_parse_response(&root, r, ids, 2, 0, "{}", 2, 200), RW_EINVAL);
-	assert_int_equal(rw_rpc_parse_response(&root, r, ids, 0, 1, "{}", 2, 200), RW_EINVAL);
+	int (*fn)(json_t **, struct rw_rpc_result *, const uint64_t *, size_t, int, const char *,
+		  size_t, int) = raw_mode ? rw_rpc_parse_raw : rw_rpc_parse_response;
+	assert_int_equal(fn(&root, r, ids, 2, 0, "{}", 2, 200), RW_EINVAL);
+	assert_int_equal(fn(&root, r, ids, 0, 1, "{}", 2, 200), RW_EINVAL);
 	assert_ptr_equal(root, (json_t *)1);
 }
 
@@ -651,6 +687,142 @@ static void response_batch(void **state)
 	expect_bad(ids, 3, 1, "null", "not JSON");
 }
 
+/* The same tests in raw mode. */
+static void raw_on(void **state)
+{
+	(void)state;
+	raw_mode = 1;
+}
+
+static void raw_response_single(void **state)
+{
+	raw_on(state);
+	response_single(state);
+}
+
+static void raw_response_single_malformed(void **state)
+{
+	raw_on(state);
+	response_single_malformed(state);
+}
+
+static void raw_response_http_status(void **state)
+{
+	raw_on(state);
+	response_http_status(state);
+}
+
+static void raw_response_batch(void **state)
+{
+	raw_on(state);
+	response_batch(state);
+}
+
+/* What only raw mode does: results left as text (any type, spaces
+ * around them left out), only the top members named "result" replaced,
+ * malformed text refused with where and why. */
+static void raw_text(void **state)
+{
+	raw_on(state);
+	uint64_t ids[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	struct parsed p;
+	parse(&p, ids, 2, 1,
+	      "[ {\"jsonrpc\":\"2.0\",\"id\":2,\"result\" :  [ {\"result\":1} , \"]\\\"\" ] } ,"
+	      "{\"res\\u0075lt\":{\"a\":[]},\"id\":1,\"jsonrpc\":\"2.0\"}]",
+	      200);
+	assert_int_equal(p.rc, 0);
+	assert_int_equal(p.res[0].cls, RW_RPC_OK);
+	assert_int_equal(p.res[0].raw_len, strlen("{\"a\":[]}"));
+	assert_memory_equal(p.res[0].raw, "{\"a\":[]}", p.res[0].raw_len);
+	assert_int_equal(p.res[1].raw_len, strlen("[ {\"result\":1} , \"]\\\"\" ]"));
+	assert_memory_equal(p.res[1].raw, "[ {\"result\":1} , \"]\\\"\" ]", p.res[1].raw_len);
+	parsed_free(&p);
+
+	/* eight one-byte results: their indexes may be longer than they are */
+	char body[1024];
+	size_t k = 0;
+	body[k++] = '[';
+	for (int i = 0; i < 8; i++)
+		k += (size_t)snprintf(body + k, sizeof(body) - k,
+				      "%s{\"jsonrpc\":\"2.0\",\"id\":%d,\"result\":%d}",
+				      i ? "," : "", 8 - i, i);
+	body[k++] = ']';
+	body[k] = '\0';
+	parse(&p, ids, 8, 1, body, 200);
+	assert_int_equal(p.rc, 0);
+	for (int i = 0; i < 8; i++) {
+		assert_int_equal(p.res[i].raw_len, 1);
+		assert_int_equal(p.res[i].raw[0], '0' + 7 - i);
+	}
+	parsed_free(&p);
+
+	/* malformed: the byte and the reason */
+	expect_bad(ids, 1, 0, "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":[1,,2]}",
+		   "not JSON (byte 36: unexpected character)");
+	expect_bad(ids, 1, 0, "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":\"a\x01\"}",
+		   "not JSON (byte 35: control character in a string)");
+	expect_bad(ids, 1, 0, "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":[1]",
+		   "unterminated object");
+	/* deeper than jscan nests */
+	size_t deep = RW_JSCAN_MAX_DEPTH + 2;
+	char *t = malloc(64 + 2 * deep);
+	assert_non_null(t);
+	k = (size_t)sprintf(t, "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":");
+	memset(t + k, '[', deep);
+	memset(t + k + deep, ']', deep);
+	strcpy(t + k + 2 * deep, "}");
+	expect_bad(ids, 1, 0, t, "nesting too deep");
+	free(t);
+	/* errors keep their data; a non-2xx body without results is read whole */
+	parse(&p, ids, 1, 0, "Too Many Requests", 429);
+	assert_int_equal(p.res[0].cls, RW_RPC_RATE_LIMITED);
+	parsed_free(&p);
+	parse(&p, ids, 1, 0, "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":[1,2]}", 500);
+	assert_int_equal(p.res[0].cls, RW_RPC_OK); /* a result is a result */
+	assert_memory_equal(p.res[0].raw, "[1,2]", 5);
+	parsed_free(&p);
+}
+
+/* Delimited raw mode: result text found, not checked; the envelope still
+ * is. */
+static void delimited_text(void **state)
+{
+	(void)state;
+	uint64_t ids[2] = { 1, 2 };
+	struct rw_rpc_result r[2];
+	json_t *root = NULL;
+	const char *body = "[{\"jsonrpc\":\"2.0\",\"id\":2,\"result\":[1,,2]},"
+			   "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"a\":\"}\\\"\"}}]";
+	assert_int_equal(rw_rpc_parse_delimited(&root, r, ids, 2, 1, body, strlen(body), 200), 0);
+	assert_int_equal(r[0].cls, RW_RPC_OK);
+	assert_int_equal(r[0].raw_len, strlen("{\"a\":\"}\\\"\"}"));
+	assert_memory_equal(r[0].raw, "{\"a\":\"}\\\"\"}", r[0].raw_len);
+	assert_int_equal(r[1].raw_len, 6);
+	assert_memory_equal(r[1].raw, "[1,,2]", 6); /* not checked */
+	for (int i = 0; i < 2; i++)
+		rw_rpc_result_clear(&r[i]);
+	json_decref(root);
+	/* checked mode refuses the same body */
+	assert_int_equal(rw_rpc_parse_raw(&root, r, ids, 2, 1, body, strlen(body), 200), RW_EINVAL);
+	for (int i = 0; i < 2; i++)
+		rw_rpc_result_clear(&r[i]);
+	/* where a result does not end, or the envelope is wrong: bad */
+	static const char *const bad[] = {
+		"{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":\"abc}",
+		"{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":[1}",
+		"{\"jsonrpc\":\"2.0\",\"id\":3,\"result\":[1]}",
+		"{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":[1]",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (rw_rpc_parse_delimited(&root, r, ids, 1, 0, bad[i], strlen(bad[i]), 200) !=
+		    RW_EINVAL)
+			fail_msg("accepted: %s", bad[i]);
+		assert_null(root);
+		assert_int_equal(r[0].cls, RW_RPC_BAD_RESPONSE);
+		rw_rpc_result_clear(&r[0]);
+	}
+}
+
 static void readers(void **state)
 {
 	(void)state;
@@ -722,6 +894,12 @@ int main(void)
 		cmocka_unit_test(response_single_malformed),
 		cmocka_unit_test(response_http_status),
 		cmocka_unit_test(response_batch),
+		cmocka_unit_test(raw_response_single),
+		cmocka_unit_test(raw_response_single_malformed),
+		cmocka_unit_test(raw_response_http_status),
+		cmocka_unit_test(raw_response_batch),
+		cmocka_unit_test(raw_text),
+		cmocka_unit_test(delimited_text),
 		cmocka_unit_test(readers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

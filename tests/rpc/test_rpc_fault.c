@@ -637,6 +637,117 @@ static void gzip_body(void **state)
 	fx_done(&f);
 }
 
+/* ---- raw mode ---- */
+
+/* Sends n requests in raw mode (a batch when n > 1; max_response) and runs
+ * them to their callback. */
+static void raw_send(struct fx *f, struct rw_rpc_req *reqs, size_t n, size_t max_response,
+		     struct rt_got *g)
+{
+	memset(g, 0, sizeof(*g));
+	struct rw_rpc_send_opts o = { .raw = 1, .max_response = max_response };
+	assert_int_equal(rw_rpc_send(f->rpc, &o, reqs, n, rt_collect, g), 0);
+	assert_int_equal(rt_run_until(&f->loop, g, 1), 0);
+	assert_int_equal(g->calls, 1);
+	assert_int_equal(g->n, n);
+}
+
+/* Tens of MB of logs as text; an item retried in a second HTTP request
+ * (another body) next to items answered by the first: every text is
+ * valid when the callback runs. */
+static void raw_logs_and_retry(void **state)
+{
+	(void)state;
+	struct fx f;
+	struct rt_got g;
+	fx_init(&f, NULL);
+	add_ep(&f, "/ok", 0, 0, 60000);
+	struct rw_rpc_req reqs[3] = { { "logs", json_pack("[i]", 60000) },
+				      { "flaky", json_pack("[s]", "rawflaky") },
+				      { "echo", json_pack("[i]", 2) } };
+	raw_send(&f, reqs, 3, 0, &g);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(g.items[i].cls, RW_RPC_OK);
+		assert_null(g.items[i].result);
+		assert_non_null(g.items[i].raw);
+	}
+	assert_int_equal(g.items[1].attempts, 2);
+	assert_string_equal(g.items[1].raw, "\"0x1\"");
+	assert_string_equal(g.items[2].raw, "[2]");
+	json_error_t e;
+	json_t *logs = json_loadb(g.items[0].raw, g.items[0].raw_len, 0, &e);
+	assert_int_equal(json_array_size(logs), 60000);
+	uint64_t idx;
+	assert_int_equal(rw_rpc_get_quantity_u64(
+				 &idx, json_object_get(json_array_get(logs, 59999), "logIndex")),
+			 0);
+	assert_int_equal(idx, 59999);
+	json_decref(logs);
+	rt_got_free(&g);
+	fx_done(&f);
+}
+
+/* Results that are not JSON: a bad response naming the endpoint and where
+ * the text broke, retried like any bad response; nothing half-read. */
+static void raw_malformed(void **state)
+{
+	(void)state;
+	struct fx f;
+	struct rt_got g;
+	struct rw_rpc_opts o = fast;
+	o.max_attempts = 2;
+	fx_init(&f, &o);
+	add_ep(&f, "/badjson?key=rawbad", 0, 0, 0);
+	struct rw_rpc_req reqs[2] = { { "eth_getLogs", NULL }, { "echo", json_pack("[i]", 1) } };
+	raw_send(&f, reqs, 2, 0, &g);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(g.items[i].cls, RW_RPC_BAD_RESPONSE);
+		assert_null(g.items[i].raw);
+		assert_msg_has(&g.items[i], "malformed response: not JSON (byte ");
+		assert_msg_has(&g.items[i], "unexpected character");
+		assert_non_null(strstr(g.items[i].endpoint, "/badjson"));
+		assert_int_equal(g.items[i].attempts, 2);
+	}
+	rt_got_free(&g);
+	fx_done(&f);
+	assert_int_equal(server_count("rawbad", "hits"), 2);
+}
+
+/* A request's own ceiling: over it, a transport failure that says the
+ * size the server announced (0 when it announced none), not retried; the
+ * client's ceiling still holds for other requests. */
+static void raw_ceiling(void **state)
+{
+	(void)state;
+	struct fx f;
+	struct rt_got g;
+	fx_init(&f, NULL);
+	add_ep(&f, "/huge?mb=4&key=rawceil", 0, 0, 0);
+	struct rw_rpc_req req = { "echo", NULL };
+	raw_send(&f, &req, 1, 1 << 20, &g);
+	assert_int_equal(g.items[0].cls, RW_RPC_TRANSPORT);
+	assert_string_equal(g.items[0].message, "response larger than 1048576 bytes");
+	assert_int_equal(g.items[0].attempts, 1);
+	/* {"jsonrpc":"2.0","id":0,"result":"..."}: 4 MiB and 36 bytes */
+	assert_int_equal(g.items[0].body_size, (4 << 20) + 36);
+	rt_got_free(&g);
+	req.params = NULL;
+	raw_send(&f, &req, 1, 0, &g); /* the client's ceiling (256 MiB) */
+	assert_int_equal(g.items[0].cls, RW_RPC_OK);
+	assert_int_equal(g.items[0].raw_len, (4 << 20) + 2);
+	rt_got_free(&g);
+	fx_done(&f);
+
+	fx_init(&f, NULL);
+	add_ep(&f, "/huge?mb=4&chunked=1", 0, 0, 0);
+	raw_send(&f, &req, 1, 1 << 20, &g);
+	assert_int_equal(g.items[0].cls, RW_RPC_TRANSPORT);
+	assert_string_equal(g.items[0].message, "response larger than 1048576 bytes");
+	assert_int_equal(g.items[0].body_size, 0); /* not announced */
+	rt_got_free(&g);
+	fx_done(&f);
+}
+
 /* ---- classification end to end ---- */
 
 static void range_error(void **state)
@@ -1083,6 +1194,9 @@ int main(int argc, char **argv)
 		cmocka_unit_test(ceiling),
 		cmocka_unit_test(big_logs),
 		cmocka_unit_test(gzip_body),
+		cmocka_unit_test(raw_logs_and_retry),
+		cmocka_unit_test(raw_malformed),
+		cmocka_unit_test(raw_ceiling),
 		cmocka_unit_test(range_error),
 		cmocka_unit_test(revert_error),
 		cmocka_unit_test(nonce_error),

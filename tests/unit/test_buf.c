@@ -42,6 +42,23 @@ static void grow_and_insert(void **state)
 	rw_buf_free(&b);
 }
 
+static void release(void **state)
+{
+	(void)state;
+	struct rw_buf b;
+	rw_buf_init(&b, 100);
+	assert_int_equal(rw_buf_append(&b, "public", 6), 0);
+	rw_buf_release(&b);
+	assert_null(b.p);
+	assert_int_equal(b.len, 0);
+	assert_int_equal(b.cap, 0);
+	assert_int_equal(b.max, 100);
+	assert_int_equal(rw_buf_append(&b, "again", 5), 0); /* usable after */
+	assert_memory_equal(b.p, "again", 5);
+	rw_buf_release(&b);
+	rw_buf_release(&b); /* twice is fine */
+}
+
 static void wipe(void **state)
 {
 	(void)state;
@@ -58,6 +75,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(ceiling),
 		cmocka_unit_test(grow_and_insert),
+		cmocka_unit_test(release),
 		cmocka_unit_test(wipe),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
