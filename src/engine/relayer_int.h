@@ -218,6 +218,16 @@ struct rl_args {
 	char *v[RL_ARGS_MAX];
 };
 
+/* A PostgreSQL array literal being built for one statement parameter
+ * ({1,NULL,"\\xab"}), so that a round's rows go to one set-based
+ * function in one statement. err is the first failure (RW_ENOMEM,
+ * RW_ETOOBIG); the parameter is then not added. */
+struct rl_arr {
+	struct rw_buf b;
+	size_t n;
+	int err;
+};
+
 struct rw_relayer {
 	uv_loop_t *loop;
 	struct rw_relayer_params p;
@@ -362,6 +372,19 @@ void rw_relayer_arg_fees(struct rl_args *a, const struct rw_relayer_fees *f);
 /* Adds sql with a's parameters to job and frees them. Returns 0,
  * RW_ENOMEM or an error of rw_pg_job_sql. */
 int rw_relayer_job_add(struct rw_pg_job *job, const char *sql, struct rl_args *a);
+
+/* Array parameters: an element each (element order is the rows' order),
+ * then rw_relayer_arg_arr adds the literal as a's next parameter and empties
+ * arr (also after an error: a is then marked failed, and
+ * rw_relayer_job_add answers with that error). A text element is quoted;
+ * bytes outside printable ASCII become '?' (node messages are hints). */
+void rw_relayer_arr_i64(struct rl_arr *arr, int64_t v);
+void rw_relayer_arr_u64(struct rl_arr *arr, uint64_t v);
+void rw_relayer_arr_u256(struct rl_arr *arr, const rw_u256 *v);
+void rw_relayer_arr_bytea(struct rl_arr *arr, const uint8_t *p, size_t n);
+void rw_relayer_arr_text(struct rl_arr *arr, const char *s);
+void rw_relayer_arr_null(struct rl_arr *arr);
+void rw_relayer_arg_arr(struct rl_args *a, struct rl_arr *arr);
 
 /* Reads a result cell (NULL when the result is missing or the cell is
  * NULL). */

@@ -183,9 +183,14 @@ int rw_relayer_step_estimate(struct rw_relayer *rl)
 
 /* ---- assign -------------------------------------------------------------------------- */
 
+/* The raw bytes signed per round at most: the rest wait for the next round
+ * (keeps one statement's parameters small). */
+#define ASSIGN_BYTES_MAX ((size_t)8 << 20)
+
 static const char sql_assign[] =
-	"SELECT rw_relayer_assign($1::bigint, $2::bytea, $3::bigint, $4::bigint, $5::integer, "
-	"$6::smallint, $7::numeric, $8::numeric, $9::numeric, $10::bigint, $11::bytea, $12::bytea)";
+	"SELECT k, tx_id, refused FROM rw_relayer_assign_many($1::bigint, $2::bytea, $3::bigint, "
+	"$4::integer, $5::bigint[], $6::smallint[], $7::numeric[], $8::numeric[], $9::numeric[], "
+	"$10::bigint[], $11::bytea[], $12::bytea[])";
 static const char sql_estimate_failed[] =
 	"SELECT rw_relayer_estimate_failed($1::bigint, $2, $3::boolean, $4::interval)";
 
@@ -206,41 +211,71 @@ static int add_estimate_failed(struct rw_relayer *rl, struct rw_pg_job *job,
 	return rw_relayer_job_add(job, sql_estimate_failed, &a);
 }
 
-static int add_assign(struct rw_relayer *rl, struct rw_pg_job *job, const struct rl_item *it,
-		      const struct rl_intent *in)
+/* One fee field per array: the field, or NULL where the type has none. */
+static void arr_fee(struct rl_arr *arr, int has, const rw_u256 *v)
 {
+	if (has)
+		rw_relayer_arr_u256(arr, v);
+	else
+		rw_relayer_arr_null(arr);
+}
+
+/* The one statement that stores every signed item of the round: row k is
+ * items[k - 1] with nonce next_nonce + k - 1 (rw_relayer_assign_many). */
+static int add_assign(struct rw_relayer *rl, struct rw_pg_job *job)
+{
+	struct rl_arr ids = { 0 }, types = { 0 }, prices = { 0 }, fees = { 0 }, tips = { 0 },
+		      gas = { 0 }, raws = { 0 }, hashes = { 0 };
+	for (size_t i = 0; i < rl->n_items; i++) {
+		const struct rl_item *it = &rl->items[i];
+		int legacy = it->fees.type == 0;
+		rw_relayer_arr_i64(&ids, rl->intents[it->intent].id);
+		rw_relayer_arr_u64(&types, legacy ? 0 : 2);
+		arr_fee(&prices, legacy, &it->fees.gas_price);
+		arr_fee(&fees, !legacy, &it->fees.max_fee);
+		arr_fee(&tips, !legacy, &it->fees.tip);
+		rw_relayer_arr_u64(&gas, it->gas);
+		rw_relayer_arr_bytea(&raws, it->raw, it->raw_len);
+		rw_relayer_arr_bytea(&hashes, it->hash, 32);
+	}
 	struct rl_args a = { 0 };
 	rw_relayer_arg_u64(&a, rl->chain_id);
 	rw_relayer_arg_text(&a, rl->addr_bytea);
-	rw_relayer_arg_i64(&a, in->id);
-	rw_relayer_arg_u64(&a, it->nonce);
+	rw_relayer_arg_u64(&a, rl->items[0].nonce);
 	rw_relayer_arg_u64(&a, rl->p.opts.max_inflight);
-	rw_relayer_arg_fees(&a, &it->fees);
-	rw_relayer_arg_u64(&a, it->gas);
-	rw_relayer_arg_bytea(&a, it->raw, it->raw_len);
-	rw_relayer_arg_bytea(&a, it->hash, 32);
+	rw_relayer_arg_arr(&a, &ids);
+	rw_relayer_arg_arr(&a, &types);
+	rw_relayer_arg_arr(&a, &prices);
+	rw_relayer_arg_arr(&a, &fees);
+	rw_relayer_arg_arr(&a, &tips);
+	rw_relayer_arg_arr(&a, &gas);
+	rw_relayer_arg_arr(&a, &raws);
+	rw_relayer_arg_arr(&a, &hashes);
 	return rw_relayer_job_add(job, sql_assign, &a);
 }
 
-/* The statements of the assign job, in order: which item (assign) or
- * none (an estimation failure). */
-static int plan(struct rw_relayer *rl, struct rw_pg_job *job, int *ret_statements)
+/* Signs the estimated intents, in order, with consecutive nonces from
+ * next_nonce, while the balance covers them (items); notes the reverted
+ * ones in failed[] (their count in *ret_failed). */
+static int plan(struct rw_relayer *rl, size_t *failed, size_t *ret_failed)
 {
 	rw_u256 left, cost;
 	rw_relayer_committed(&cost, rl);
 	if (rw_u256_sub(&left, &rl->balance, &cost) < 0)
 		left = rw_u256_from_u64(0);
 	uint64_t nonce = rl->next_nonce;
-	int waiting = rl->inflight > 0, statements = 0, r = 0;
+	size_t bytes = 0, n_failed = 0;
+	int r = 0;
 	for (size_t i = 0; r == 0 && i < rl->n_intents; i++) {
 		struct rl_intent *in = &rl->intents[i];
 		if (in->estimated == 0)
 			break; /* keep the order: the rest waits for this one */
+		if (bytes >= ASSIGN_BYTES_MAX) {
+			rl->again = 1; /* enough for one statement: the rest next round */
+			break;
+		}
 		if (in->estimated < 0) {
-			int final = !waiting ||
-				    in->estimate_failures + 1 >= rl->p.opts.estimate_retries;
-			r = add_estimate_failed(rl, job, in, final);
-			statements++;
+			failed[n_failed++] = i;
 			continue;
 		}
 		rw_relayer_cost(&cost, in->gas_limit, &rl->fees, &in->value);
@@ -258,16 +293,49 @@ static int plan(struct rw_relayer *rl, struct rw_pg_job *job, int *ret_statement
 		struct rl_signed s;
 		r = rw_relayer_sign(&s, rl, nonce, &rl->fees, in->gas_limit, in->target, &in->value,
 				    in->data, in->data_len);
-		if (r == 0)
+		if (r == 0) {
+			bytes += s.raw_len;
 			r = rw_relayer_item_add(rl, in->id, nonce, i, &s, &rl->fees, in->gas_limit);
-		if (r == 0)
-			r = add_assign(rl, job, &rl->items[rl->n_items - 1], in);
+		}
 		nonce++;
-		waiting = 1;
-		statements++;
 	}
-	*ret_statements = statements;
+	*ret_failed = n_failed;
 	return r;
+}
+
+/* Reads rw_relayer_assign_many's rows: the stored ones go to the sends;
+ * the first refused one is reported and the round runs again (what follows
+ * it stays queued and is signed again). */
+static size_t take_assigned(struct rw_relayer *rl, const PGresult *res)
+{
+	size_t k = 0;
+	int rows = PQntuples(res);
+	for (int i = 0; i < rows && (size_t)i < rl->n_items; i++) {
+		const struct rl_item *it = &rl->items[i];
+		const char *key = rl->intents[it->intent].key;
+		int64_t id;
+		if (rw_relayer_cell_i64(&id, res, i, 1) < 0) {
+			const char *why = rw_relayer_cell(res, i, 2);
+			if (k == (size_t)i)
+				rw_relayer_say(rl, RW_RELAYER_WARN,
+					       "%s: nonce %" PRIu64 " not stored (%s); %zu intent%s "
+					       "signed again in the next round",
+					       key, it->nonce, why ? why : "?", rl->n_items - k,
+					       rl->n_items - k == 1 ? "" : "s");
+			rl->again = 1;
+			continue;
+		}
+		char h[67];
+		rw_hex_encode(h, it->hash, 32, 1);
+		rw_relayer_say(rl, RW_RELAYER_INFO, "%s: nonce %" PRIu64 ", %s (gas limit %" PRIu64 ")",
+			       key, it->nonce, h, it->gas);
+		rl->st.signed_txs++;
+		rl->inflight++;
+		rl->next_nonce = it->nonce + 1;
+		(void)rw_relayer_send_add(rl, id, it->nonce, it->hash, it->raw, it->raw_len);
+		k++;
+	}
+	return k;
 }
 
 static void on_assigned(struct rw_pg *pg, const struct rw_pg_reply *reply, void *arg)
@@ -286,24 +354,8 @@ static void on_assigned(struct rw_pg *pg, const struct rw_pg_reply *reply, void 
 		return;
 	}
 	size_t k = 0;
-	for (size_t i = 0; i < reply->n && k < rl->n_items; i++) {
-		const PGresult *res = reply->results[i];
-		if (!res || strcmp(PQfname(res, 0), "rw_relayer_assign") != 0)
-			continue;
-		const struct rl_item *it = &rl->items[k++];
-		int64_t id;
-		if (rw_relayer_cell_i64(&id, res, 0, 0) < 0)
-			continue;
-		char h[67];
-		rw_hex_encode(h, it->hash, 32, 1);
-		rw_relayer_say(rl, RW_RELAYER_INFO,
-			       "%s: nonce %" PRIu64 ", %s (gas limit %" PRIu64 ")",
-			       rl->intents[it->intent].key, it->nonce, h, it->gas);
-		rl->st.signed_txs++;
-		rl->inflight++;
-		rl->next_nonce = it->nonce + 1;
-		(void)rw_relayer_send_add(rl, id, it->nonce, it->hash, it->raw, it->raw_len);
-	}
+	if (rl->n_items && reply->n && reply->results[0])
+		k = take_assigned(rl, reply->results[0]);
 	rl->st.local_nonce = rl->next_nonce;
 	rl->st.inflight = rl->inflight;
 	if (k && rl->n_intents == rl->take_limit)
@@ -319,12 +371,27 @@ int rw_relayer_step_assign(struct rw_relayer *rl)
 	rw_relayer_items_clear(rl);
 	if (rl->n_intents == 0)
 		return 0;
-	struct rw_pg_job *job = rw_pg_job_new(RW_PG_TX);
-	if (!job)
+	size_t *failed = calloc(rl->n_intents, sizeof(*failed)), n_failed = 0;
+	if (!failed)
 		return RW_ENOMEM;
-	int statements = 0;
-	int r = plan(rl, job, &statements);
-	if (r < 0 || statements == 0) {
+	int r = plan(rl, failed, &n_failed);
+	struct rw_pg_job *job = NULL;
+	if (r == 0 && (rl->n_items || n_failed) && !(job = rw_pg_job_new(RW_PG_TX)))
+		r = RW_ENOMEM;
+	/* the assign statement first: its rows are results[0] */
+	if (r == 0 && job && rl->n_items)
+		r = add_assign(rl, job);
+	int waiting = rl->inflight > 0;
+	for (size_t i = 0; r == 0 && job && i < n_failed; i++) {
+		const struct rl_intent *in = &rl->intents[failed[i]];
+		/* an earlier intent of this round, signed, may be what it needs */
+		int before = rl->n_items && rl->items[0].intent < failed[i];
+		int final = !(waiting || before) ||
+			    in->estimate_failures + 1 >= rl->p.opts.estimate_retries;
+		r = add_estimate_failed(rl, job, in, final);
+	}
+	free(failed);
+	if (r < 0 || !job) {
 		rw_pg_job_free(job);
 		rw_relayer_items_clear(rl);
 		return r < 0 ? r : 0;

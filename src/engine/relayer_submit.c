@@ -470,6 +470,7 @@ static void on_sent_written(struct rw_pg *pg, const struct rw_pg_reply *reply, v
 	rw_relayer_next(rl);
 }
 
+/* Every answer of the round in one statement (rw_relayer_sent_many). */
 int rw_relayer_step_sent_write(struct rw_relayer *rl)
 {
 	if (rl->n_sends == 0)
@@ -477,22 +478,25 @@ int rw_relayer_step_sent_write(struct rw_relayer *rl)
 	struct rw_pg_job *job = rw_pg_job_new(0);
 	if (!job)
 		return RW_ENOMEM;
-	int r = 0;
-	for (size_t i = 0; r == 0 && i < rl->n_sends; i++) {
+	struct rl_arr ids = { 0 }, accepted = { 0 }, classes = { 0 }, messages = { 0 };
+	for (size_t i = 0; i < rl->n_sends; i++) {
 		const struct rl_send *s = &rl->sends[i];
 		log_send(rl, s);
-		struct rl_args a = { 0 };
-		rw_relayer_arg_i64(&a, s->id);
-		rw_relayer_arg_u64(&a, rl->head);
-		rw_relayer_arg_text(&a, s->best == B_ACCEPTED ? "true" : "false");
-		rw_relayer_arg_text(&a, rw_rpc_class_name(s->cls));
-		rw_relayer_arg_text(&a, s->message);
-		r = rw_relayer_job_add(
-			job,
-			"SELECT rw_relayer_sent($1::bigint, $2::bigint, $3::boolean, "
-			"$4, $5)",
-			&a);
+		rw_relayer_arr_i64(&ids, s->id);
+		rw_relayer_arr_text(&accepted, s->best == B_ACCEPTED ? "t" : "f");
+		rw_relayer_arr_text(&classes, rw_rpc_class_name(s->cls));
+		rw_relayer_arr_text(&messages, s->message);
 	}
+	struct rl_args a = { 0 };
+	rw_relayer_arg_arr(&a, &ids);
+	rw_relayer_arg_u64(&a, rl->head);
+	rw_relayer_arg_arr(&a, &accepted);
+	rw_relayer_arg_arr(&a, &classes);
+	rw_relayer_arg_arr(&a, &messages);
+	int r = rw_relayer_job_add(job,
+				   "SELECT rw_relayer_sent_many($1::bigint[], $2::bigint, "
+				   "$3::boolean[], $4::text[], $5::text[])",
+				   &a);
 	if (r < 0) {
 		rw_pg_job_free(job);
 		return r;
