@@ -337,7 +337,10 @@ COMMENT ON FUNCTION rw_relayer_mined_many(bytea[], bigint[], bytea[], smallint[]
 
 -- Marks receipts at the confirmation depth confirmed and those at or below the
 -- finalized block final, and moves their intents on: a few statements, each
--- over the receipts not yet final (relayer_receipt_open).
+-- over the receipts not yet final (relayer_receipt_open), their transactions
+-- looked up by hash (a LATERAL subquery behind OFFSET 0: on young tables,
+-- whose statistics say "one row", the planner otherwise scans the signer's
+-- whole history once per receipt).
 CREATE OR REPLACE FUNCTION rw_relayer_settle(p_chain_id bigint, p_signer bytea, p_head bigint,
 	p_confirmations bigint, p_finalized bigint) RETURNS integer
 LANGUAGE plpgsql AS $$
@@ -347,7 +350,9 @@ DECLARE
 BEGIN
 	WITH c AS (
 		SELECT rc.tx_hash, rc.status, rc.block_number, t.intent_id, t.id AS tx_id, t.nonce
-		FROM relayer_receipt rc JOIN relayer_tx t ON t.hash = rc.tx_hash
+		FROM relayer_receipt rc CROSS JOIN LATERAL (
+			SELECT x.id, x.intent_id, x.nonce, x.chain_id, x.signer, x.state
+			FROM relayer_tx x WHERE x.hash = rc.tx_hash OFFSET 0) t
 		WHERE rc.chain_id = p_chain_id AND NOT rc.final AND NOT rc.confirmed
 			AND rc.block_number <= p_head - p_confirmations
 			AND t.chain_id = p_chain_id AND t.signer = p_signer AND t.state = 'mined'
@@ -376,7 +381,9 @@ BEGIN
 	IF p_finalized IS NOT NULL THEN
 		WITH c AS (
 			SELECT rc.tx_hash, t.intent_id
-			FROM relayer_receipt rc JOIN relayer_tx t ON t.hash = rc.tx_hash
+			FROM relayer_receipt rc CROSS JOIN LATERAL (
+				SELECT x.intent_id, x.nonce, x.chain_id, x.signer, x.state
+				FROM relayer_tx x WHERE x.hash = rc.tx_hash OFFSET 0) t
 			WHERE rc.chain_id = p_chain_id AND NOT rc.final AND rc.confirmed
 				AND rc.block_number <= p_finalized
 				AND t.chain_id = p_chain_id AND t.signer = p_signer AND t.state = 'mined'

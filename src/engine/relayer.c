@@ -633,8 +633,11 @@ static void log_round_times(struct rw_relayer *rl, int ok)
 					      rl_step_names[i], (double)rl->round_ns[i] / 1e6);
 	}
 	line[n < sizeof(line) ? n : sizeof(line) - 1] = '\0';
-	rw_relayer_say(rl, RW_RELAYER_DEBUG, "round %" PRIu64 " %s in %.1f ms:%s", rl->st.rounds,
-		       ok ? "done" : "ended early", (double)total / 1e6, n ? line : " (idle)");
+	rw_relayer_say(rl, RW_RELAYER_DEBUG,
+		       "round %" PRIu64 " %s in %.1f ms (%zu attempts loaded, %zu intents taken, "
+		       "%zu sent):%s",
+		       rl->st.rounds, ok ? "done" : "ended early", (double)total / 1e6, rl->n_txs,
+		       rl->n_intents, rl->n_sends, n ? line : " (idle)");
 }
 
 static void schedule(struct rw_relayer *rl, uint64_t ms)
@@ -646,6 +649,7 @@ static void schedule(struct rw_relayer *rl, uint64_t ms)
 static void round_end(struct rw_relayer *rl, int ok)
 {
 	rl->round_active = 0;
+	log_round_times(rl, ok);
 	rw_relayer_sends_clear(rl);
 	rw_relayer_intents_clear(rl);
 	rw_relayer_items_clear(rl);
@@ -658,7 +662,6 @@ static void round_end(struct rw_relayer *rl, int ok)
 	free(rl->lost);
 	rl->lost = NULL;
 	rl->n_lost = 0;
-	log_round_times(rl, ok);
 	rl->st.rounds++;
 	if (!ok)
 		rl->again = 0;

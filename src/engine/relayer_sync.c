@@ -178,13 +178,19 @@ static const char sql_sync[] =
  * depth). The open nonces are found first, once, each half through its own
  * partial index (relayer_tx_one_current; relayer_receipt_open, bounded by
  * block number), so a round costs what is open, never the signer's whole
- * history; then their attempts by (chain, signer, nonce). */
+ * history; then their attempts by (chain, signer, nonce). Each lookup of
+ * relayer_tx is a LATERAL subquery behind OFFSET 0, so it can only be an
+ * index lookup by hash or by (chain, signer, nonce): on young tables, whose
+ * statistics say "one row", the planner otherwise joins by scanning the
+ * signer's whole history once per open nonce. */
 static const char sql_txs[] =
 	"WITH open AS MATERIALIZED ("
 	"SELECT nonce FROM relayer_tx WHERE chain_id = $1::bigint AND signer = $2::bytea "
 	"AND state IN ('signed', 'sent') "
 	"UNION "
-	"SELECT o.nonce FROM relayer_receipt orc JOIN relayer_tx o ON o.hash = orc.tx_hash "
+	"SELECT o.nonce FROM relayer_receipt orc CROSS JOIN LATERAL ("
+	"SELECT x.nonce, x.chain_id, x.signer, x.state FROM relayer_tx x "
+	"WHERE x.hash = orc.tx_hash OFFSET 0) o "
 	"WHERE orc.chain_id = $1::bigint AND NOT orc.final AND orc.block_number > $3::bigint "
 	"AND o.chain_id = $1::bigint AND o.signer = $2::bytea AND o.state = 'mined') "
 	"SELECT t.id, coalesce(t.intent_id, 0), coalesce(i.key, ''), t.nonce, t.attempt, t.state, "
@@ -196,8 +202,8 @@ static const char sql_txs[] =
 	"coalesce((extract(epoch FROM now() - t.last_sent_at) * 1000)::bigint, -1), "
 	"coalesce(t.sent_block, -1), coalesce(r.block_number, -1), "
 	"coalesce(encode(r.block_hash, 'hex'), ''), t.kind "
-	"FROM open JOIN relayer_tx t ON t.chain_id = $1::bigint AND t.signer = $2::bytea "
-	"AND t.nonce = open.nonce "
+	"FROM open CROSS JOIN LATERAL (SELECT x.* FROM relayer_tx x WHERE x.chain_id = $1::bigint "
+	"AND x.signer = $2::bytea AND x.nonce = open.nonce OFFSET 0) t "
 	"LEFT JOIN relayer_intent i ON i.id = t.intent_id "
 	"LEFT JOIN relayer_receipt r ON r.tx_hash = t.hash "
 	"WHERE t.state <> 'lost' "

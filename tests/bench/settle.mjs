@@ -13,7 +13,9 @@
 //
 // Usage: settle.mjs [--intents N] [--max-inflight N]
 // Environment: RUNWAY_TEST_DATABASE_URL (with-pg), RELAYER_DRIVER, RUNWAY_BIN;
-// BENCH_LOG_LEVEL (the driver's, default warn) and BENCH_LOG (a file for its log).
+// BENCH_LOG_LEVEL (the driver's, default warn) and BENCH_LOG (a file for its log);
+// BENCH_PG_LOG (a file for the PostgreSQL server's log) and BENCH_PGOPTIONS (the
+// driver's PGOPTIONS, e.g. '-c log_min_duration_statement=2').
 import fs from 'node:fs';
 import { ethers, fileIntent, rpc, sql1, sqlRows, startEnv, Driver, sleep, CHAIN_ID } from '../relayer/helpers.mjs';
 
@@ -47,6 +49,7 @@ async function waitCount(url, sqlText, n, t0, what, driver = null, ms = 600000) 
 async function ours(env) {
   const signer = env.wallets[3];
   const d = new Driver(env, { key: signer.privateKey, config: { confirmations: 0, poll_interval_ms: 100 },
+    env: process.env.BENCH_PGOPTIONS ? { PGOPTIONS: process.env.BENCH_PGOPTIONS } : {},
     args: ['--max-inflight', String(inflight), '--log-level', process.env.BENCH_LOG_LEVEL || 'warn'] }).start();
   // One intent first: the driver is up, registered and has seen the chain.
   fileIntent(env, 'bench:warm', { target: env.tokenAddress, data: mintIface.encodeFunctionData('mint', [recipient(0), 1]) });
@@ -69,6 +72,11 @@ async function ours(env) {
   }
   const st = await d.stop();
   if (process.env.BENCH_LOG) fs.writeFileSync(process.env.BENCH_LOG, d.log);
+  if (process.env.BENCH_PG_LOG && process.env.RUNWAY_TEST_PG_DIR) {
+    // the server's log (with PGOPTIONS='-c log_min_duration_statement=N',
+    // the driver's slow statements)
+    fs.copyFileSync(`${process.env.RUNWAY_TEST_PG_DIR}/server.log`, process.env.BENCH_PG_LOG);
+  }
   if (st.code !== 0) throw new Error(`relayer_driver exit ${JSON.stringify(st)}:\n${d.log.slice(-3000)}`);
   const txs = Number(sql1(env.url, `SELECT count(*) FROM relayer_tx`));
   return { secs, filed, txs };
