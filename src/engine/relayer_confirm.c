@@ -223,6 +223,43 @@ static void log_change(struct rw_relayer *rl, const struct rl_tx *t, const struc
 	}
 }
 
+/* Applies to the loaded attempts what rw_relayer_mined did for attempt
+ * tx when it answered mined, moved or same: tx is the mined attempt of
+ * its nonce, with this round's receipt, and the nonce's other current or
+ * mined attempts are replaced. Returns 1, or 0 for any other answer (the
+ * attempts are then read again). */
+static int apply_mined(struct rw_relayer *rl, size_t tx, const char *answer)
+{
+	if (strcmp(answer, "mined") != 0 && strcmp(answer, "moved") != 0 &&
+	    strcmp(answer, "same") != 0)
+		return 0;
+	struct rl_tx *t = &rl->txs[tx];
+	size_t i = tx, j = tx + 1; /* the nonce's attempts, loaded in nonce order */
+	while (i > 0 && rl->txs[i - 1].nonce == t->nonce)
+		i--;
+	while (j < rl->n_txs && rl->txs[j].nonce == t->nonce)
+		j++;
+	for (size_t k = i; k < j; k++) {
+		struct rl_tx *o = &rl->txs[k];
+		if (k != tx &&
+		    (o->state == RL_TX_SIGNED || o->state == RL_TX_SENT || o->state == RL_TX_MINED))
+			o->state = RL_TX_REPLACED;
+	}
+	t->state = RL_TX_MINED;
+	t->rc_block = (int64_t)t->rc.block;
+	memcpy(t->rc_block_hash, t->rc.block_hash, 32);
+	return 1;
+}
+
+/* The current attempts among the loaded ones. */
+static void count_inflight(struct rw_relayer *rl)
+{
+	uint64_t n = 0;
+	for (size_t i = 0; i < rl->n_txs; i++)
+		n += rl->txs[i].state == RL_TX_SIGNED || rl->txs[i].state == RL_TX_SENT;
+	rl->inflight = rl->st.inflight = n;
+}
+
 static void on_receipts_written(struct rw_pg *pg, const struct rw_pg_reply *reply, void *arg)
 {
 	struct rw_relayer *rl = arg;
@@ -239,6 +276,7 @@ static void on_receipts_written(struct rw_pg *pg, const struct rw_pg_reply *repl
 	for (size_t i = 0; i < rl->n_changes; i++)
 		mined += !rl->changes[i].unmined;
 	size_t res = mined ? 1 : 0, row = 0;
+	int reload = 0;
 	for (size_t i = 0; i < rl->n_changes; i++) {
 		const char *answer;
 		if (rl->changes[i].unmined)
@@ -246,8 +284,13 @@ static void on_receipts_written(struct rw_pg *pg, const struct rw_pg_reply *repl
 		else
 			answer = reply->n ? rw_relayer_cell(reply->results[0], (int)row++, 1) : NULL;
 		log_change(rl, &rl->txs[rl->changes[i].tx], &rl->changes[i], answer ? answer : "?");
+		if (rl->changes[i].unmined || !answer || !apply_mined(rl, rl->changes[i].tx, answer))
+			reload = 1;
 	}
-	rl->receipts_changed = rl->n_changes > 0;
+	/* what the database did is known, except after a reorg or a conflict */
+	rl->receipts_changed = reload;
+	if (!reload)
+		count_inflight(rl);
 	rw_relayer_hook(rl, RW_RELAYER_STEP_MINED);
 	rw_relayer_next(rl);
 }

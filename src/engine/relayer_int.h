@@ -63,6 +63,7 @@
 #define RL_REASON_MAX    512  /* a revert reason */
 #define RL_STEER_MAX     16   /* operators' requests carried out per round */
 #define RL_BCAST_CHUNK   50   /* transactions per broadcast batch */
+#define RL_RECHECK_MS    1000 /* confirmed receipts are asked again this often */
 #define RL_INTENT_STATES 8
 
 /* The steps of a round, in order. */
@@ -289,7 +290,9 @@ struct rw_relayer {
 	size_t n_gap_now;
 	struct rl_gap gaps[RL_GAPS_MAX];
 	size_t n_gaps;
-	uint64_t counts_ms; /* when the intent counts were last read */
+	uint64_t counts_ms;  /* when the intent counts were last read */
+	uint64_t recheck_ms; /* when the confirmed receipts were last loaded */
+	int recheck;         /* this round loads them (and asks for them) */
 	struct rl_request reqs[RL_STEER_MAX];
 	size_t n_reqs;
 

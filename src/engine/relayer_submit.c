@@ -459,6 +459,9 @@ static void log_send(struct rw_relayer *rl, const struct rl_send *s)
 	}
 }
 
+/* The answers are stored while the round goes on: the next round's first
+ * database job queues behind this one on the same connection, so it reads
+ * them; a failure only means the same bytes are offered again. */
 static void on_sent_written(struct rw_pg *pg, const struct rw_pg_reply *reply, void *arg)
 {
 	struct rw_relayer *rl = arg;
@@ -467,7 +470,6 @@ static void on_sent_written(struct rw_pg *pg, const struct rw_pg_reply *reply, v
 	if (reply->error)
 		rw_relayer_pg_failed(rl, "storing broadcast results", reply);
 	rw_relayer_hook(rl, RW_RELAYER_STEP_SENT);
-	rw_relayer_next(rl);
 }
 
 /* Every answer of the round in one statement (rw_relayer_sent_many). */
@@ -502,5 +504,5 @@ int rw_relayer_step_sent_write(struct rw_relayer *rl)
 		return r;
 	}
 	r = rw_relayer_submit(rl, job, on_sent_written);
-	return r < 0 ? r : 1;
+	return r < 0 ? r : 0; /* not waited for: see on_sent_written */
 }
