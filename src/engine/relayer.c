@@ -649,6 +649,8 @@ static void schedule(struct rw_relayer *rl, uint64_t ms)
 static void round_end(struct rw_relayer *rl, int ok)
 {
 	rl->round_active = 0;
+	rl->bcast_active = 0;
+	rl->assigning = 0;
 	log_round_times(rl, ok);
 	rw_relayer_sends_clear(rl);
 	rw_relayer_intents_clear(rl);
@@ -715,6 +717,8 @@ static void on_timer(uv_timer_t *t)
 	rl->round_active = 1;
 	rl->again = 0;
 	rl->step = 0;
+	rl->round_seq++;
+	rl->est_state = RL_EST_NONE;
 	rl->round_started_ms = uv_now(rl->loop);
 	memset(rl->round_ns, 0, sizeof(rl->round_ns));
 	run_steps(rl);

@@ -31,11 +31,16 @@
  *   fill             relayer_submit.c  sign and store no-op fillers for gaps
  *   bump             relayer_submit.c  sign and store replacements of stuck
  *                                      attempts
- *   take             relayer_intent.c  queued intents
- *   estimate         relayer_intent.c  eth_estimateGas for them
- *   assign           relayer_intent.c  sign and store them with new nonces
+ *   take             relayer_intent.c  as many queued intents (read by load)
+ *                                      as the cap leaves room for
+ *   estimate         relayer_intent.c  eth_estimateGas for them (asked as
+ *                                      soon as the receipts are known; this
+ *                                      step waits for the answers)
+ *   assign           relayer_intent.c  sign them with new nonces; store
+ *                                      them in chunks, one after the other
  *   broadcast        relayer_submit.c  every send of the round to every
- *                                      endpoint
+ *                                      endpoint, each chunk of new ones as
+ *                                      soon as it is stored
  *   sent_write       relayer_submit.c  rw_relayer_sent for each
  *
  * Every step that stores (receipts_write, lost_write, steer, fill, bump,
@@ -63,6 +68,7 @@
 #define RL_REASON_MAX    512  /* a revert reason */
 #define RL_STEER_MAX     16   /* operators' requests carried out per round */
 #define RL_BCAST_CHUNK   50   /* transactions per broadcast batch */
+#define RL_ASSIGN_CHUNK  64   /* signed transactions stored per transaction */
 #define RL_RECHECK_MS    1000 /* confirmed receipts are asked again this often */
 #define RL_INTENT_STATES 8
 
@@ -85,6 +91,10 @@ enum rl_step {
 	RL_SENT_WRITE,
 	RL_STEPS
 };
+
+/* The estimates of the round: not asked yet, asked (they may answer while
+ * other steps run), answered. */
+enum rl_est { RL_EST_NONE, RL_EST_RUNNING, RL_EST_DONE };
 
 enum rl_tx_state { RL_TX_SIGNED, RL_TX_SENT, RL_TX_MINED, RL_TX_REPLACED, RL_TX_LOST };
 
@@ -201,7 +211,6 @@ struct rl_gap {
 	uint64_t since_ms;
 };
 
-/* The context of one broadcast request: which send, which endpoint. */
 /* One endpoint's broadcast: the sends go to it in nonce order, in batches
  * of RL_BCAST_CHUNK, one batch at a time; next is the first send not yet
  * offered. */
@@ -210,6 +219,8 @@ struct rl_bctx {
 	size_t endpoint;
 	size_t next;
 	size_t count; /* sends in the batch in flight */
+	int busy;     /* a batch is in flight */
+	int dead;     /* a batch could not be sent: the rest wait for a later round */
 };
 
 /* Parameters of one statement, as text (the pg job copies them). */
@@ -312,16 +323,22 @@ struct rw_relayer {
 	size_t cap_sends;
 	size_t bcast_pending;
 
-	/* take */
+	/* take (read by the load step), estimate */
 	struct rl_intent *intents;
 	size_t n_intents;
-	size_t take_limit;
+	int take_full;  /* more intents may be queued than this round takes */
+	int est_state;  /* enum rl_est */
+	uint64_t round_seq; /* counts rounds started: the estimates' round */
 
 	/* signed in the current step, stored by its job */
 	struct rl_item *items;
 	size_t n_items;
 	struct rl_bctx *bctx; /* broadcast contexts, alive until the next broadcast */
 	size_t n_bctx;
+	int bcast_active;   /* the broadcast step waits for answers or chunks */
+	int assigning;      /* a chunk of the assign step is being stored */
+	size_t assign_from; /* that chunk: items [assign_from, assign_to) */
+	size_t assign_to;
 
 	struct rw_relayer_stats st;
 };
@@ -486,7 +503,24 @@ int rw_relayer_step_assign(struct rw_relayer *rl);         /* relayer_intent.c *
 /* Frees this round's taken intents. */
 void rw_relayer_intents_clear(struct rw_relayer *rl);
 
+/* Adds to job (the load step's) the query of the oldest queued intents this
+ * signer may take. Returns 0 or an error of rw_relayer_job_add. */
+int rw_relayer_take_add(struct rw_relayer *rl, struct rw_pg_job *job);
+
+/* Reads that query's rows into rl->intents (res may be NULL: none). */
+void rw_relayer_take_read(struct rw_relayer *rl, const PGresult *res);
+
+/* When this round's receipts are known: keeps the intents the room under
+ * the cap will take once they are stored, and asks for their estimates
+ * while the database steps run. */
+void rw_relayer_estimate_early(struct rw_relayer *rl);
+
 /* Frees this round's sends. */
 void rw_relayer_sends_clear(struct rw_relayer *rl);
+
+/* After an assign chunk's commit (or failure): offers the new sends to the
+ * idle endpoints, and ends the broadcast step when all is offered and
+ * answered and no chunk is left (relayer_submit.c). */
+void rw_relayer_broadcast_more(struct rw_relayer *rl);
 
 #endif

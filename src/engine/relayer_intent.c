@@ -55,19 +55,31 @@ static int read_intent(struct rl_intent *it, const PGresult *res, int row)
 	return 0;
 }
 
-static void on_take(struct rw_pg *pg, const struct rw_pg_reply *reply, void *arg)
+/* The most intents one round takes: the in-flight cap, at most
+ * RL_TAKE_MAX. */
+static uint64_t take_page(const struct rw_relayer *rl)
 {
-	struct rw_relayer *rl = arg;
-	if (rw_relayer_back(rl))
+	uint64_t page = rl->p.opts.max_inflight;
+	return page > RL_TAKE_MAX ? RL_TAKE_MAX : page;
+}
+
+int rw_relayer_take_add(struct rw_relayer *rl, struct rw_pg_job *job)
+{
+	struct rl_args a = { 0 };
+	rw_relayer_arg_u64(&a, rl->chain_id);
+	rw_relayer_arg_text(&a, rl->addr_bytea);
+	rw_relayer_arg_u64(&a, take_page(rl));
+	return rw_relayer_job_add(job, sql_take, &a);
+}
+
+void rw_relayer_take_read(struct rw_relayer *rl, const PGresult *res)
+{
+	rw_relayer_intents_clear(rl);
+	int n = res ? PQntuples(res) : 0;
+	rl->take_full = n > 0 && (uint64_t)n >= take_page(rl);
+	if (n <= 0)
 		return;
-	const PGresult *res = reply->n ? reply->results[0] : NULL;
-	if (reply->error || !res) {
-		rw_relayer_pg_failed(rl, "reading queued intents", reply);
-		rw_relayer_next(rl);
-		return;
-	}
-	int n = PQntuples(res);
-	rl->intents = calloc(n > 0 ? (size_t)n : 1, sizeof(*rl->intents));
+	rl->intents = calloc((size_t)n, sizeof(*rl->intents));
 	for (int i = 0; rl->intents && i < n; i++) {
 		if (read_intent(&rl->intents[rl->n_intents], res, i) < 0) {
 			free(rl->intents[rl->n_intents].data);
@@ -77,34 +89,35 @@ static void on_take(struct rw_pg *pg, const struct rw_pg_reply *reply, void *arg
 		}
 		rl->n_intents++;
 	}
-	if (rl->n_intents == 0)
-		rl->funds_short = 0; /* nothing waits for money */
-	rw_relayer_next(rl);
+}
+
+/* Keeps the first n taken intents (the oldest). */
+static void intents_keep(struct rw_relayer *rl, size_t n)
+{
+	if (n >= rl->n_intents)
+		return;
+	for (size_t i = n; i < rl->n_intents; i++)
+		free(rl->intents[i].data);
+	rl->n_intents = n;
+	rl->take_full = 1; /* more are queued */
+}
+
+/* The room under the in-flight cap for new nonces with inflight nonces in
+ * flight, or 0 when nothing new is signed now (no chain id match yet, fees
+ * unknown or above the cap, an operator's pause). */
+static uint64_t room(const struct rw_relayer *rl, uint64_t inflight)
+{
+	if (!rl->chain_ok || !rl->fees_ok || rl->paused || inflight >= rl->p.opts.max_inflight)
+		return 0;
+	return rl->p.opts.max_inflight - inflight;
 }
 
 int rw_relayer_step_take(struct rw_relayer *rl)
 {
-	rw_relayer_intents_clear(rl);
-	if (!rl->chain_ok || !rl->fees_ok || rl->paused || rl->inflight >= rl->p.opts.max_inflight)
-		return 0;
-	uint64_t room = rl->p.opts.max_inflight - rl->inflight;
-	if (room > RL_TAKE_MAX)
-		room = RL_TAKE_MAX;
-	rl->take_limit = room;
-	struct rw_pg_job *job = rw_pg_job_new(0);
-	if (!job)
-		return RW_ENOMEM;
-	struct rl_args a = { 0 };
-	rw_relayer_arg_u64(&a, rl->chain_id);
-	rw_relayer_arg_text(&a, rl->addr_bytea);
-	rw_relayer_arg_u64(&a, room);
-	int r = rw_relayer_job_add(job, sql_take, &a);
-	if (r < 0) {
-		rw_pg_job_free(job);
-		return r;
-	}
-	r = rw_relayer_submit(rl, job, on_take);
-	return r < 0 ? r : 1;
+	intents_keep(rl, (size_t)room(rl, rl->inflight));
+	if (rl->n_intents == 0)
+		rl->funds_short = 0; /* nothing waits for money */
+	return 0;
 }
 
 /* ---- estimate ------------------------------------------------------------------ */
@@ -137,14 +150,30 @@ static void take_estimate(struct rw_relayer *rl, struct rl_intent *it,
 	rw_relayer_rpc_failed(rl, "eth_estimateGas", res);
 }
 
+/* The estimates of one round, which may answer while other steps run: they
+ * count only for the round that asked, and only the estimate step waits
+ * for them. */
+struct rl_estimate {
+	struct rw_relayer *rl;
+	uint64_t round;
+	size_t n;
+};
+
 static void on_estimate(struct rw_rpc *rpc, const struct rw_rpc_result *res, size_t n, void *udata)
 {
-	struct rw_relayer *rl = udata;
-	if (rw_relayer_back(rl))
+	struct rl_estimate *e = udata;
+	struct rw_relayer *rl = e->rl;
+	size_t asked = e->n;
+	uint64_t round = e->round;
+	free(e);
+	if (rw_relayer_back(rl) || round != rl->round_seq || !rl->round_active ||
+	    rl->est_state != RL_EST_RUNNING)
 		return;
-	for (size_t i = 0; i < n && i < rl->n_intents; i++)
+	for (size_t i = 0; i < n && i < asked && i < rl->n_intents; i++)
 		take_estimate(rl, &rl->intents[i], &res[i]);
-	rw_relayer_next(rl);
+	rl->est_state = RL_EST_DONE;
+	if (rl->step == RL_ESTIMATE)
+		rw_relayer_next(rl);
 }
 
 static json_t *estimate_params(const struct rw_relayer *rl, const struct rl_intent *it)
@@ -161,24 +190,65 @@ static json_t *estimate_params(const struct rw_relayer *rl, const struct rl_inte
 	return p;
 }
 
-int rw_relayer_step_estimate(struct rw_relayer *rl)
+/* Asks for the estimates of the taken intents. Returns 1 when they are on
+ * their way, 0 when there is nothing to ask or the request failed (logged;
+ * the intents wait for another round). */
+static int estimate_start(struct rw_relayer *rl)
 {
 	if (rl->n_intents == 0)
 		return 0;
 	struct rw_rpc_req *reqs = calloc(rl->n_intents, sizeof(*reqs));
-	if (!reqs)
-		return RW_ENOMEM;
+	struct rl_estimate *e = malloc(sizeof(*e));
+	if (!reqs || !e) {
+		free(reqs);
+		free(e);
+		return 0;
+	}
 	for (size_t i = 0; i < rl->n_intents; i++) {
 		reqs[i].method = "eth_estimateGas";
 		reqs[i].params = estimate_params(rl, &rl->intents[i]);
 	}
-	int r = rw_relayer_rpc(rl, rl->p.rpc, reqs, rl->n_intents, 1, on_estimate, rl);
+	*e = (struct rl_estimate){ rl, rl->round_seq, rl->n_intents };
+	int r = rw_relayer_rpc(rl, rl->p.rpc, reqs, rl->n_intents, 1, on_estimate, e);
 	free(reqs);
 	if (r < 0) {
+		free(e);
 		rw_relayer_say(rl, RW_RELAYER_WARN, "cannot estimate gas: %s", rw_strerror(r));
 		return 0;
 	}
+	rl->est_state = RL_EST_RUNNING;
 	return 1;
+}
+
+void rw_relayer_estimate_early(struct rw_relayer *rl)
+{
+	if (rl->est_state != RL_EST_NONE || rl->n_intents == 0)
+		return;
+	/* the nonces this round's receipts take out of flight make room */
+	uint64_t inflight = 0;
+	for (size_t i = 0; i < rl->n_txs;) {
+		size_t j = i + 1;
+		while (j < rl->n_txs && rl->txs[j].nonce == rl->txs[i].nonce)
+			j++;
+		int current = 0, mined = 0;
+		for (size_t k = i; k < j; k++) {
+			current |= rl->txs[k].state == RL_TX_SIGNED || rl->txs[k].state == RL_TX_SENT;
+			mined |= rl->txs[k].seen == RL_SEEN_PRESENT;
+		}
+		inflight += current && !mined;
+		i = j;
+	}
+	intents_keep(rl, (size_t)room(rl, inflight));
+	(void)estimate_start(rl);
+}
+
+int rw_relayer_step_estimate(struct rw_relayer *rl)
+{
+	if (rl->est_state == RL_EST_RUNNING)
+		return 1; /* on_estimate moves on */
+	if (rl->est_state == RL_EST_DONE)
+		return 0;
+	return estimate_start(rl);
 }
 
 /* ---- assign -------------------------------------------------------------------------- */
@@ -220,13 +290,13 @@ static void arr_fee(struct rl_arr *arr, int has, const rw_u256 *v)
 		rw_relayer_arr_null(arr);
 }
 
-/* The one statement that stores every signed item of the round: row k is
- * items[k - 1] with nonce next_nonce + k - 1 (rw_relayer_assign_many). */
-static int add_assign(struct rw_relayer *rl, struct rw_pg_job *job)
+/* The one statement that stores items [from, to): row k is items[from + k
+ * - 1], with its nonce (rw_relayer_assign_many). */
+static int add_assign(struct rw_relayer *rl, struct rw_pg_job *job, size_t from, size_t to)
 {
 	struct rl_arr ids = { 0 }, types = { 0 }, prices = { 0 }, fees = { 0 }, tips = { 0 },
 		      gas = { 0 }, raws = { 0 }, hashes = { 0 };
-	for (size_t i = 0; i < rl->n_items; i++) {
+	for (size_t i = from; i < to; i++) {
 		const struct rl_item *it = &rl->items[i];
 		int legacy = it->fees.type == 0;
 		rw_relayer_arr_i64(&ids, rl->intents[it->intent].id);
@@ -241,7 +311,7 @@ static int add_assign(struct rw_relayer *rl, struct rw_pg_job *job)
 	struct rl_args a = { 0 };
 	rw_relayer_arg_u64(&a, rl->chain_id);
 	rw_relayer_arg_text(&a, rl->addr_bytea);
-	rw_relayer_arg_u64(&a, rl->items[0].nonce);
+	rw_relayer_arg_u64(&a, rl->items[from].nonce);
 	rw_relayer_arg_u64(&a, rl->p.opts.max_inflight);
 	rw_relayer_arg_arr(&a, &ids);
 	rw_relayer_arg_arr(&a, &types);
@@ -303,25 +373,27 @@ static int plan(struct rw_relayer *rl, size_t *failed, size_t *ret_failed)
 	return r;
 }
 
-/* Reads rw_relayer_assign_many's rows: the stored ones go to the sends;
- * the first refused one is reported and the round runs again (what follows
- * it stays queued and is signed again). */
-static size_t take_assigned(struct rw_relayer *rl, const PGresult *res)
+/* Reads rw_relayer_assign_many's rows for items [from, to): the stored
+ * ones go to the sends; the first refused one is reported and the round
+ * runs again (it and every later item stay queued and are signed again).
+ * Returns the number stored. */
+static size_t take_assigned(struct rw_relayer *rl, const PGresult *res, size_t from, size_t to)
 {
 	size_t k = 0;
 	int rows = PQntuples(res);
-	for (int i = 0; i < rows && (size_t)i < rl->n_items; i++) {
-		const struct rl_item *it = &rl->items[i];
+	for (int i = 0; i < rows && from + (size_t)i < to; i++) {
+		const struct rl_item *it = &rl->items[from + (size_t)i];
 		const char *key = rl->intents[it->intent].key;
 		int64_t id;
 		if (rw_relayer_cell_i64(&id, res, i, 1) < 0) {
 			const char *why = rw_relayer_cell(res, i, 2);
+			size_t left = rl->n_items - from - k;
 			if (k == (size_t)i)
 				rw_relayer_say(rl, RW_RELAYER_WARN,
 					       "%s: nonce %" PRIu64 " not stored (%s); %zu intent%s "
 					       "signed again in the next round",
-					       key, it->nonce, why ? why : "?", rl->n_items - k,
-					       rl->n_items - k == 1 ? "" : "s");
+					       key, it->nonce, why ? why : "?", left,
+					       left == 1 ? "" : "s");
 			rl->again = 1;
 			continue;
 		}
@@ -335,54 +407,87 @@ static size_t take_assigned(struct rw_relayer *rl, const PGresult *res)
 		(void)rw_relayer_send_add(rl, id, it->nonce, it->hash, it->raw, it->raw_len);
 		k++;
 	}
+	rl->st.local_nonce = rl->next_nonce;
+	rl->st.inflight = rl->inflight;
 	return k;
 }
 
+static int assign_next(struct rw_relayer *rl);
+
+/* One chunk's commit: its transactions join the sends (the broadcast step
+ * offers them at once), and the next chunk goes to the database while the
+ * node takes these. A chunk that fails or stops short ends the chain (the
+ * rest were signed for nonces that are not the next ones any more). */
 static void on_assigned(struct rw_pg *pg, const struct rw_pg_reply *reply, void *arg)
 {
 	struct rw_relayer *rl = arg;
 	if (rw_relayer_back(rl))
 		return;
+	size_t from = rl->assign_from, to = rl->assign_to, k = 0;
 	if (reply->error) {
 		const char *st = reply->error->sqlstate;
 		if (strcmp(st, "RW002") == 0 || strcmp(st, "RW003") == 0 ||
 		    strcmp(st, "RW004") == 0)
 			rl->again = 1; /* the signer moved under us: read it again */
 		rw_relayer_pg_failed(rl, "storing signed transactions", reply);
-		rw_relayer_items_clear(rl);
-		rw_relayer_next(rl);
-		return;
+	} else if (reply->n && reply->results[0]) {
+		k = take_assigned(rl, reply->results[0], from, to);
 	}
-	size_t k = 0;
-	if (rl->n_items && reply->n && reply->results[0])
-		k = take_assigned(rl, reply->results[0]);
-	rl->st.local_nonce = rl->next_nonce;
-	rl->st.inflight = rl->inflight;
-	if (k && rl->n_intents == rl->take_limit)
-		rl->again = 1; /* a full page: more may be queued */
-	rw_relayer_items_clear(rl);
 	if (k)
 		rw_relayer_hook(rl, RW_RELAYER_STEP_ASSIGNED);
-	rw_relayer_next(rl);
+	rl->assign_from = to;
+	int whole = k == to - from;
+	if (!(whole && to < rl->n_items && assign_next(rl) == 0)) {
+		if (k && whole && rl->take_full)
+			rl->again = 1; /* more may be queued */
+		rl->assigning = 0;
+	}
+	rw_relayer_broadcast_more(rl);
 }
 
-int rw_relayer_step_assign(struct rw_relayer *rl)
+/* Submits the next chunk of items, from rl->assign_from (at most
+ * RL_ASSIGN_CHUNK), as one transaction. Returns 0 or an error. */
+static int assign_next(struct rw_relayer *rl)
 {
-	rw_relayer_items_clear(rl);
-	if (rl->n_intents == 0)
-		return 0;
-	size_t *failed = calloc(rl->n_intents, sizeof(*failed)), n_failed = 0;
-	if (!failed)
+	size_t from = rl->assign_from, to = from + RL_ASSIGN_CHUNK;
+	if (to > rl->n_items)
+		to = rl->n_items;
+	struct rw_pg_job *job = rw_pg_job_new(RW_PG_TX);
+	if (!job)
 		return RW_ENOMEM;
-	int r = plan(rl, failed, &n_failed);
-	struct rw_pg_job *job = NULL;
-	if (r == 0 && (rl->n_items || n_failed) && !(job = rw_pg_job_new(RW_PG_TX)))
-		r = RW_ENOMEM;
-	/* the assign statement first: its rows are results[0] */
-	if (r == 0 && job && rl->n_items)
-		r = add_assign(rl, job);
-	int waiting = rl->inflight > 0;
-	for (size_t i = 0; r == 0 && job && i < n_failed; i++) {
+	int r = add_assign(rl, job, from, to);
+	if (r == 0)
+		r = rw_relayer_submit(rl, job, on_assigned);
+	else
+		rw_pg_job_free(job);
+	if (r < 0) {
+		rw_relayer_say(rl, RW_RELAYER_ERROR, "cannot store signed transactions: %s",
+			       rw_strerror(r));
+		return r;
+	}
+	rl->assign_to = to;
+	rl->assigning = 1;
+	return 0;
+}
+
+static void on_failed_stored(struct rw_pg *pg, const struct rw_pg_reply *reply, void *arg)
+{
+	struct rw_relayer *rl = arg;
+	if (rw_relayer_back(rl))
+		return;
+	if (reply->error)
+		rw_relayer_pg_failed(rl, "storing estimation failures", reply);
+}
+
+/* The reverted estimates of failed[] (indexes in intents), in one job that
+ * is not waited for (the intents stay queued when it fails). */
+static int store_failed(struct rw_relayer *rl, const size_t *failed, size_t n_failed)
+{
+	struct rw_pg_job *job = rw_pg_job_new(RW_PG_TX);
+	if (!job)
+		return RW_ENOMEM;
+	int waiting = rl->inflight > 0, r = 0;
+	for (size_t i = 0; r == 0 && i < n_failed; i++) {
 		const struct rl_intent *in = &rl->intents[failed[i]];
 		/* an earlier intent of this round, signed, may be what it needs */
 		int before = rl->n_items && rl->items[0].intent < failed[i];
@@ -390,12 +495,34 @@ int rw_relayer_step_assign(struct rw_relayer *rl)
 			    in->estimate_failures + 1 >= rl->p.opts.estimate_retries;
 		r = add_estimate_failed(rl, job, in, final);
 	}
-	free(failed);
-	if (r < 0 || !job) {
+	if (r < 0) {
 		rw_pg_job_free(job);
-		rw_relayer_items_clear(rl);
-		return r < 0 ? r : 0;
+		return r;
 	}
-	r = rw_relayer_submit(rl, job, on_assigned);
-	return r < 0 ? r : 1;
+	return rw_relayer_submit(rl, job, on_failed_stored);
+}
+
+/* Signs the round's intents and stores them in chunks of RL_ASSIGN_CHUNK,
+ * one transaction each, one after the other; the broadcast step (which
+ * follows at once) sends each chunk when its commit is known, while the
+ * database stores the next. Nothing is sent before it is stored. */
+int rw_relayer_step_assign(struct rw_relayer *rl)
+{
+	rw_relayer_items_clear(rl);
+	rl->assigning = 0;
+	if (rl->n_intents == 0)
+		return 0;
+	size_t *failed = calloc(rl->n_intents, sizeof(*failed)), n_failed = 0;
+	if (!failed)
+		return RW_ENOMEM;
+	int r = plan(rl, failed, &n_failed);
+	if (r == 0 && n_failed)
+		r = store_failed(rl, failed, n_failed);
+	free(failed);
+	rl->assign_from = 0;
+	if (r == 0 && rl->n_items)
+		r = assign_next(rl);
+	if (r < 0)
+		rw_relayer_items_clear(rl);
+	return r < 0 ? r : 0;
 }
