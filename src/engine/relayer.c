@@ -381,7 +381,8 @@ void rw_relayer_arg_arr(struct rl_args *a, struct rl_arr *arr)
 		rw_buf_init(&arr->b, RL_ARR_MAX);
 	/* the closing brace and a NUL */
 	int r = arr->err ? arr->err
-			 : arr->n ? rw_buf_append(&arr->b, "}", 2) : rw_buf_append(&arr->b, "{}", 3);
+		: arr->n ? rw_buf_append(&arr->b, "}", 2)
+			 : rw_buf_append(&arr->b, "{}", 3);
 	char *s = NULL;
 	if (r == 0) {
 		s = (char *)arr->b.p;

@@ -283,11 +283,14 @@ static void on_receipts_written(struct rw_pg *pg, const struct rw_pg_reply *repl
 	for (size_t i = 0; i < rl->n_changes; i++) {
 		const char *answer;
 		if (rl->changes[i].unmined)
-			answer = res < reply->n ? rw_relayer_cell(reply->results[res++], 0, 0) : NULL;
+			answer = res < reply->n ? rw_relayer_cell(reply->results[res++], 0, 0)
+						: NULL;
 		else
-			answer = reply->n ? rw_relayer_cell(reply->results[0], (int)row++, 1) : NULL;
+			answer =
+				reply->n ? rw_relayer_cell(reply->results[0], (int)row++, 1) : NULL;
 		log_change(rl, &rl->txs[rl->changes[i].tx], &rl->changes[i], answer ? answer : "?");
-		if (rl->changes[i].unmined || !answer || !apply_mined(rl, rl->changes[i].tx, answer))
+		if (rl->changes[i].unmined || !answer ||
+		    !apply_mined(rl, rl->changes[i].tx, answer))
 			reload = 1;
 	}
 	/* what the database did is known, except after a reorg or a conflict */

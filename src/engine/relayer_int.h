@@ -326,8 +326,8 @@ struct rw_relayer {
 	/* take (read by the load step), estimate */
 	struct rl_intent *intents;
 	size_t n_intents;
-	int take_full;  /* more intents may be queued than this round takes */
-	int est_state;  /* enum rl_est */
+	int take_full;      /* more intents may be queued than this round takes */
+	int est_state;      /* enum rl_est */
 	uint64_t round_seq; /* counts rounds started: the estimates' round */
 
 	/* signed in the current step, stored by its job */

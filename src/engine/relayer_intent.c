@@ -232,7 +232,8 @@ void rw_relayer_estimate_early(struct rw_relayer *rl)
 			j++;
 		int current = 0, mined = 0;
 		for (size_t k = i; k < j; k++) {
-			current |= rl->txs[k].state == RL_TX_SIGNED || rl->txs[k].state == RL_TX_SENT;
+			current |=
+				rl->txs[k].state == RL_TX_SIGNED || rl->txs[k].state == RL_TX_SENT;
 			mined |= rl->txs[k].seen == RL_SEEN_PRESENT;
 		}
 		inflight += current && !mined;
@@ -390,7 +391,8 @@ static size_t take_assigned(struct rw_relayer *rl, const PGresult *res, size_t f
 			size_t left = rl->n_items - from - k;
 			if (k == (size_t)i)
 				rw_relayer_say(rl, RW_RELAYER_WARN,
-					       "%s: nonce %" PRIu64 " not stored (%s); %zu intent%s "
+					       "%s: nonce %" PRIu64
+					       " not stored (%s); %zu intent%s "
 					       "signed again in the next round",
 					       key, it->nonce, why ? why : "?", left,
 					       left == 1 ? "" : "s");
@@ -399,8 +401,9 @@ static size_t take_assigned(struct rw_relayer *rl, const PGresult *res, size_t f
 		}
 		char h[67];
 		rw_hex_encode(h, it->hash, 32, 1);
-		rw_relayer_say(rl, RW_RELAYER_INFO, "%s: nonce %" PRIu64 ", %s (gas limit %" PRIu64 ")",
-			       key, it->nonce, h, it->gas);
+		rw_relayer_say(rl, RW_RELAYER_INFO,
+			       "%s: nonce %" PRIu64 ", %s (gas limit %" PRIu64 ")", key, it->nonce,
+			       h, it->gas);
 		rl->st.signed_txs++;
 		rl->inflight++;
 		rl->next_nonce = it->nonce + 1;
