@@ -4,9 +4,12 @@
 -- Owns:
 --   engine     rw_relayer_assign_many, rw_relayer_sent_many,
 --              rw_relayer_mined_many
+--              rw_relayer_assign_refusal (its helper)
 --   replaces   rw_relayer_settle (set-based, same contract; reaches its
 --              receipts through relayer_receipt_open instead of the signer's
---              whole history)
+--              whole history), rw_relayer_sync (same contract; the spend
+--              per day kept on relayer_signer for a minute)
+--   columns    relayer_signer.spend_per_day, spend_at
 --
 -- The rules of 0010 hold unchanged: nonces are taken under the signer row's
 -- lock, only from next_nonce, below the in-flight cap, in the transaction
@@ -406,3 +409,88 @@ COMMENT ON FUNCTION rw_relayer_settle(bigint, bytea, bigint, bigint, bigint) IS
 	'block_number + confirmations <= head become confirmed (intents confirmed, or reverted for '
 	'status 0), and confirmed receipts at or below p_finalized (NULL: the chain has no '
 	'finalized tag) become final (intents final). Returns the number of changes.';
+
+-- Sync (replacing 0010's): the spending kept for a minute ------------------------------
+
+-- The spend per day of the last 7 days, kept on the signer row and worked
+-- out again at most once a minute: it sums the signer's receipts of a week,
+-- which every round of a busy relayer would otherwise scan.
+ALTER TABLE relayer_signer ADD COLUMN spend_per_day numeric(78,0)
+	CHECK (rw_is_uint(spend_per_day, 256));
+ALTER TABLE relayer_signer ADD COLUMN spend_at timestamptz;
+COMMENT ON COLUMN relayer_signer.spend_per_day IS
+	'Gas spent per day over the last 7 days (wei), as rw_relayer_sync last worked it out '
+	'(at spend_at; again after a minute).';
+
+CREATE OR REPLACE FUNCTION rw_relayer_sync(p_chain_id bigint, p_chain_name text, p_signer bytea,
+	p_head bigint, p_finalized bigint, p_latest bigint, p_pending bigint, p_balance numeric,
+	p_status text)
+RETURNS TABLE (next_nonce bigint, raised_from bigint, paused boolean, spend_per_day numeric,
+	status text, inflight bigint)
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+	s relayer_signer;
+	chain_max bigint := greatest(p_latest, p_pending);
+	first_seen timestamptz;
+	spent numeric;
+	spend numeric;
+BEGIN
+	INSERT INTO chain (chain_id, name) VALUES (p_chain_id, p_chain_name) ON CONFLICT DO NOTHING;
+	INSERT INTO relayer_signer (chain_id, address, next_nonce)
+	VALUES (p_chain_id, p_signer, coalesce(chain_max, 0))
+	ON CONFLICT DO NOTHING;
+	SELECT * INTO s FROM relayer_signer r WHERE r.chain_id = p_chain_id AND r.address = p_signer
+	FOR UPDATE;
+	raised_from := NULL;
+	IF chain_max > s.next_nonce THEN
+		raised_from := s.next_nonce;
+		PERFORM rw_relayer_report(p_chain_id, p_signer, 'nonce_ahead', 'warn',
+			format('the chain''s nonce %s (latest %s, pending %s) is ahead of the local '
+				'nonce %s: another sender uses this key; continuing from %s',
+				chain_max, p_latest, p_pending, s.next_nonce, chain_max),
+			NULL, NULL, s.next_nonce);
+		s.next_nonce := chain_max;
+	END IF;
+	IF p_status IS NOT NULL AND p_status <> s.status THEN
+		PERFORM rw_relayer_report(p_chain_id, p_signer,
+			CASE p_status WHEN 'ok' THEN 'funds_ok' WHEN 'low' THEN 'low_balance'
+				ELSE 'cannot_pay' END,
+			CASE p_status WHEN 'ok' THEN 'info' WHEN 'low' THEN 'warn' ELSE 'error' END,
+			format('gas balance %s wei: status %s -> %s', p_balance, s.status, p_status));
+		s.status := p_status;
+	END IF;
+	spend := s.spend_per_day;
+	IF s.spend_at IS NULL OR s.spend_at < now() - interval '1 minute' THEN
+		SELECT min(rc.seen_at), sum(rc.gas_used * rc.effective_gas_price) INTO first_seen, spent
+		FROM relayer_receipt rc JOIN relayer_tx t ON t.hash = rc.tx_hash
+		WHERE t.chain_id = p_chain_id AND t.signer = p_signer
+			AND rc.seen_at > now() - interval '7 days';
+		spend := CASE WHEN spent IS NULL THEN 0 ELSE trunc(spent / (extract(epoch FROM
+			greatest(now() - first_seen, interval '1 hour')) / 86400)) END;
+		s.spend_at := now();
+	END IF;
+	UPDATE relayer_signer r SET next_nonce = s.next_nonce,
+		chain_nonce = coalesce(p_latest, r.chain_nonce),
+		chain_pending_nonce = coalesce(p_pending, r.chain_pending_nonce),
+		head_block = coalesce(p_head, r.head_block),
+		finalized_block = coalesce(p_finalized, r.finalized_block),
+		balance = coalesce(p_balance, r.balance), status = s.status,
+		spend_per_day = spend, spend_at = s.spend_at,
+		synced_at = now(), updated_at = now()
+	WHERE r.chain_id = p_chain_id AND r.address = p_signer;
+	SELECT count(*) INTO inflight FROM relayer_tx t
+	WHERE t.chain_id = p_chain_id AND t.signer = p_signer AND t.state IN ('signed', 'sent');
+	next_nonce := s.next_nonce;
+	paused := s.paused;
+	spend_per_day := spend;
+	status := s.status;
+	RETURN NEXT;
+END
+$$;
+COMMENT ON FUNCTION rw_relayer_sync(bigint, text, bytea, bigint, bigint, bigint, bigint, numeric, text) IS
+	'The relayer''s sync step: registers the chain and signer on first use, stores the chain''s '
+	'view (head, finalized, nonce counts, balance, status; NULL keeps the old value), raises '
+	'next_nonce to the chain''s counts (reported as nonce_ahead), and returns next_nonce, the '
+	'spend per day of the last 7 days (worked out again at most once a minute), status and '
+	'the transactions in flight.';

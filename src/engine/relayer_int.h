@@ -41,7 +41,10 @@
  *   broadcast        relayer_submit.c  every send of the round to every
  *                                      endpoint, each chunk of new ones as
  *                                      soon as it is stored
- *   sent_write       relayer_submit.c  rw_relayer_sent for each
+ *   sent_write       relayer_submit.c  the answers (rw_relayer_sent_many):
+ *                                      most were stored during the
+ *                                      broadcast, batch by batch; not
+ *                                      waited for
  *
  * Every step that stores (receipts_write, lost_write, steer, fill, bump,
  * assign, sent_write) is one PostgreSQL transaction; what is signed is stored
@@ -61,7 +64,7 @@
 /* Limits. */
 #define RL_LOAD_MAX      4096 /* attempts loaded per round */
 #define RL_GAPS_MAX      64   /* gaps looked at per round */
-#define RL_TAKE_MAX      256  /* intents taken per round */
+#define RL_TAKE_MAX      1024 /* intents taken per round */
 #define RL_BUMP_MAX      64   /* replacements per round */
 #define RL_KEY_MAX       201  /* an intent key and its NUL */
 #define RL_ARGS_MAX      16   /* parameters of one statement */
@@ -336,6 +339,7 @@ struct rw_relayer {
 	struct rl_bctx *bctx; /* broadcast contexts, alive until the next broadcast */
 	size_t n_bctx;
 	int bcast_active;   /* the broadcast step waits for answers or chunks */
+	size_t sent_written; /* sends [0, sent_written) have their answers stored */
 	int assigning;      /* a chunk of the assign step is being stored */
 	size_t assign_from; /* that chunk: items [assign_from, assign_to) */
 	size_t assign_to;
@@ -517,6 +521,11 @@ void rw_relayer_estimate_early(struct rw_relayer *rl);
 
 /* Frees this round's sends. */
 void rw_relayer_sends_clear(struct rw_relayer *rl);
+
+/* After a broadcast batch's answers: stores the answers of the sends every
+ * endpoint has answered, once RL_BCAST_CHUNK of them wait (all: every one
+ * answered so far), in a job not waited for (relayer_submit.c). */
+void rw_relayer_sent_progress(struct rw_relayer *rl, int all);
 
 /* After an assign chunk's commit (or failure): offers the new sends to the
  * idle endpoints, and ends the broadcast step when all is offered and

@@ -409,6 +409,7 @@ static void on_broadcast(struct rw_rpc *rpc, const struct rw_rpc_result *res, si
 		take_answer(rl, &rl->sends[c->next + i], &res[i]);
 	c->next += c->count;
 	c->busy = 0;
+	rw_relayer_sent_progress(rl, 0);
 	kick(c);
 	if (bcast_done(rl))
 		bcast_finish(rl);
@@ -457,6 +458,7 @@ int rw_relayer_step_broadcast(struct rw_relayer *rl)
 		rl->bctx = v;
 		rl->n_bctx = rl->n_bc;
 	}
+	rl->sent_written = 0;
 	for (size_t e = 0; e < rl->n_bc; e++) {
 		rl->bctx[e] = (struct rl_bctx){ .rl = rl, .endpoint = e };
 		kick(&rl->bctx[e]);
@@ -499,9 +501,9 @@ static void log_send(struct rw_relayer *rl, const struct rl_send *s)
 	}
 }
 
-/* The answers are stored while the round goes on: the next round's first
- * database job queues behind this one on the same connection, so it reads
- * them; a failure only means the same bytes are offered again. */
+/* The answers are stored while the broadcast goes on: the next round's
+ * first database job queues behind these on the same connection, so it
+ * reads them; a failure only means the same bytes are offered again. */
 static void on_sent_written(struct rw_pg *pg, const struct rw_pg_reply *reply, void *arg)
 {
 	struct rw_relayer *rl = arg;
@@ -512,16 +514,20 @@ static void on_sent_written(struct rw_pg *pg, const struct rw_pg_reply *reply, v
 	rw_relayer_hook(rl, RW_RELAYER_STEP_SENT);
 }
 
-/* Every answer of the round in one statement (rw_relayer_sent_many). */
-int rw_relayer_step_sent_write(struct rw_relayer *rl)
+/* Stores the answers of sends [rl->sent_written, to) in one statement
+ * (rw_relayer_sent_many), not waited for. Returns 0 or an error (logged;
+ * those sends stay signed or sent as they were: offered again later). */
+static int sent_flush(struct rw_relayer *rl, size_t to)
 {
-	if (rl->n_sends == 0)
+	size_t from = rl->sent_written;
+	if (to <= from)
 		return 0;
+	rl->sent_written = to;
 	struct rw_pg_job *job = rw_pg_job_new(0);
 	if (!job)
 		return RW_ENOMEM;
 	struct rl_arr ids = { 0 }, accepted = { 0 }, classes = { 0 }, messages = { 0 };
-	for (size_t i = 0; i < rl->n_sends; i++) {
+	for (size_t i = from; i < to; i++) {
 		const struct rl_send *s = &rl->sends[i];
 		log_send(rl, s);
 		rw_relayer_arr_i64(&ids, s->id);
@@ -539,10 +545,30 @@ int rw_relayer_step_sent_write(struct rw_relayer *rl)
 				   "SELECT rw_relayer_sent_many($1::bigint[], $2::bigint, "
 				   "$3::boolean[], $4::text[], $5::text[])",
 				   &a);
-	if (r < 0) {
+	if (r == 0)
+		r = rw_relayer_submit(rl, job, on_sent_written);
+	else
 		rw_pg_job_free(job);
-		return r;
-	}
-	r = rw_relayer_submit(rl, job, on_sent_written);
-	return r < 0 ? r : 0; /* not waited for: see on_sent_written */
+	if (r < 0)
+		rw_relayer_say(rl, RW_RELAYER_WARN, "cannot store broadcast results: %s",
+			       rw_strerror(r));
+	return r;
+}
+
+void rw_relayer_sent_progress(struct rw_relayer *rl, int all)
+{
+	size_t done = rl->n_sends;
+	for (size_t e = 0; e < rl->n_bc; e++)
+		if (!rl->bctx[e].dead && rl->bctx[e].next < done)
+			done = rl->bctx[e].next;
+	if (all || done - rl->sent_written >= RL_BCAST_CHUNK)
+		(void)sent_flush(rl, done);
+}
+
+/* The answers not stored yet (every send was answered by then). */
+int rw_relayer_step_sent_write(struct rw_relayer *rl)
+{
+	(void)sent_flush(rl, rl->n_sends);
+	rl->sent_written = 0;
+	return 0;
 }
