@@ -53,6 +53,11 @@ SELECT CASE
 END
 $$;
 
+COMMENT ON FUNCTION rw_relayer_assign_refusal(bigint, bytea, relayer_intent, bigint, smallint, numeric, numeric, numeric, bigint, bytea, bytea) IS
+	'Why a row of rw_relayer_assign_many cannot be stored (NULL: it can): an incomplete row, '
+	'fees that do not fit the type, an intent that is missing, not queued or for another '
+	'chain or signer, a hash already stored.';
+
 -- Takes consecutive nonces from next_nonce for a batch of queued intents and
 -- stores their signed transactions, in the caller's transaction, before any
 -- broadcast.
