@@ -62,7 +62,7 @@ static void on_receipts(struct rw_rpc *rpc, const struct rw_rpc_result *res, siz
 	for (size_t i = 0; i < n && i < rl->n_txs; i++)
 		take_receipt(rl, &rl->txs[i], &res[i]);
 	rw_relayer_hook(rl, RW_RELAYER_STEP_RECEIPTS);
-	rw_relayer_estimate_early(rl);
+	rw_relayer_take_early(rl);
 	rw_relayer_next(rl);
 }
 
@@ -74,7 +74,7 @@ static void hash_hex(char out[67], const uint8_t h[32])
 int rw_relayer_step_receipts(struct rw_relayer *rl)
 {
 	if (rl->n_txs == 0) {
-		rw_relayer_estimate_early(rl);
+		rw_relayer_take_early(rl);
 		return 0;
 	}
 	struct rw_rpc_req *reqs = calloc(rl->n_txs, sizeof(*reqs));

@@ -31,8 +31,9 @@
  *   fill             relayer_submit.c  sign and store no-op fillers for gaps
  *   bump             relayer_submit.c  sign and store replacements of stuck
  *                                      attempts
- *   take             relayer_intent.c  as many queued intents (read by load)
- *                                      as the cap leaves room for
+ *   take             relayer_intent.c  as many queued intents as the cap
+ *                                      leaves room for (read as soon as
+ *                                      the receipts are known)
  *   estimate         relayer_intent.c  eth_estimateGas for them (asked as
  *                                      soon as the receipts are known; this
  *                                      step waits for the answers)
@@ -95,9 +96,10 @@ enum rl_step {
 	RL_STEPS
 };
 
-/* The estimates of the round: not asked yet, asked (they may answer while
- * other steps run), answered. */
-enum rl_est { RL_EST_NONE, RL_EST_RUNNING, RL_EST_DONE };
+/* The round's take and estimates: not begun, intents being read,
+ * estimates asked (they may answer while other steps run), answered (or
+ * nothing to ask). */
+enum rl_est { RL_EST_NONE, RL_EST_TAKING, RL_EST_RUNNING, RL_EST_DONE };
 
 enum rl_tx_state { RL_TX_SIGNED, RL_TX_SENT, RL_TX_MINED, RL_TX_REPLACED, RL_TX_LOST };
 
@@ -329,19 +331,21 @@ struct rw_relayer {
 	/* take (read by the load step), estimate */
 	struct rl_intent *intents;
 	size_t n_intents;
-	int take_full;      /* more intents may be queued than this round takes */
-	int est_state;      /* enum rl_est */
-	uint64_t round_seq; /* counts rounds started: the estimates' round */
+	int take_full;       /* more intents may be queued than this round takes */
+	int est_state;       /* enum rl_est */
+	uint64_t round_seq;  /* counts rounds started: the estimates' round */
+	uint64_t take_round; /* the round that asked for the queued intents */
+	uint64_t take_limit; /* how many it asked for */
 
 	/* signed in the current step, stored by its job */
 	struct rl_item *items;
 	size_t n_items;
 	struct rl_bctx *bctx; /* broadcast contexts, alive until the next broadcast */
 	size_t n_bctx;
-	int bcast_active;   /* the broadcast step waits for answers or chunks */
+	int bcast_active;    /* the broadcast step waits for answers or chunks */
 	size_t sent_written; /* sends [0, sent_written) have their answers stored */
-	int assigning;      /* a chunk of the assign step is being stored */
-	size_t assign_from; /* that chunk: items [assign_from, assign_to) */
+	int assigning;       /* a chunk of the assign step is being stored */
+	size_t assign_from;  /* that chunk: items [assign_from, assign_to) */
 	size_t assign_to;
 
 	struct rw_relayer_stats st;
@@ -507,17 +511,11 @@ int rw_relayer_step_assign(struct rw_relayer *rl);         /* relayer_intent.c *
 /* Frees this round's taken intents. */
 void rw_relayer_intents_clear(struct rw_relayer *rl);
 
-/* Adds to job (the load step's) the query of the oldest queued intents this
- * signer may take. Returns 0 or an error of rw_relayer_job_add. */
-int rw_relayer_take_add(struct rw_relayer *rl, struct rw_pg_job *job);
-
-/* Reads that query's rows into rl->intents (res may be NULL: none). */
-void rw_relayer_take_read(struct rw_relayer *rl, const PGresult *res);
-
-/* When this round's receipts are known: keeps the intents the room under
- * the cap will take once they are stored, and asks for their estimates
- * while the database steps run. */
-void rw_relayer_estimate_early(struct rw_relayer *rl);
+/* When this round's receipts are known: reads as many of the oldest queued
+ * intents as the room under the cap will take once they are stored, then
+ * asks for their estimates, while the database steps run (the take step
+ * waits for the intents, the estimate step for the answers). */
+void rw_relayer_take_early(struct rw_relayer *rl);
 
 /* Frees this round's sends. */
 void rw_relayer_sends_clear(struct rw_relayer *rl);

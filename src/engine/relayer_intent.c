@@ -55,28 +55,13 @@ static int read_intent(struct rl_intent *it, const PGresult *res, int row)
 	return 0;
 }
 
-/* The most intents one round takes: the in-flight cap, at most
- * RL_TAKE_MAX. */
-static uint64_t take_page(const struct rw_relayer *rl)
-{
-	uint64_t page = rl->p.opts.max_inflight;
-	return page > RL_TAKE_MAX ? RL_TAKE_MAX : page;
-}
-
-int rw_relayer_take_add(struct rw_relayer *rl, struct rw_pg_job *job)
-{
-	struct rl_args a = { 0 };
-	rw_relayer_arg_u64(&a, rl->chain_id);
-	rw_relayer_arg_text(&a, rl->addr_bytea);
-	rw_relayer_arg_u64(&a, take_page(rl));
-	return rw_relayer_job_add(job, sql_take, &a);
-}
-
-void rw_relayer_take_read(struct rw_relayer *rl, const PGresult *res)
+/* Reads the taken intents (res may be NULL: none); limit is what was
+ * asked for. */
+static void take_read(struct rw_relayer *rl, const PGresult *res, uint64_t limit)
 {
 	rw_relayer_intents_clear(rl);
 	int n = res ? PQntuples(res) : 0;
-	rl->take_full = n > 0 && (uint64_t)n >= take_page(rl);
+	rl->take_full = n > 0 && (uint64_t)n >= limit;
 	if (n <= 0)
 		return;
 	rl->intents = calloc((size_t)n, sizeof(*rl->intents));
@@ -103,17 +88,23 @@ static void intents_keep(struct rw_relayer *rl, size_t n)
 }
 
 /* The room under the in-flight cap for new nonces with inflight nonces in
- * flight, or 0 when nothing new is signed now (no chain id match yet, fees
- * unknown or above the cap, an operator's pause). */
+ * flight (at most RL_TAKE_MAX), or 0 when nothing new is signed now (no
+ * chain id match yet, fees unknown or above the cap, an operator's
+ * pause). */
 static uint64_t room(const struct rw_relayer *rl, uint64_t inflight)
 {
 	if (!rl->chain_ok || !rl->fees_ok || rl->paused || inflight >= rl->p.opts.max_inflight)
 		return 0;
-	return rl->p.opts.max_inflight - inflight;
+	uint64_t n = rl->p.opts.max_inflight - inflight;
+	return n > RL_TAKE_MAX ? RL_TAKE_MAX : n;
 }
 
+/* Waits for the early take (see rw_relayer_take_early), then keeps what
+ * the room under the cap takes now that the receipts are stored. */
 int rw_relayer_step_take(struct rw_relayer *rl)
 {
+	if (rl->est_state == RL_EST_TAKING)
+		return 1; /* on_take moves on */
 	intents_keep(rl, (size_t)room(rl, rl->inflight));
 	if (rl->n_intents == 0)
 		rl->funds_short = 0; /* nothing waits for money */
@@ -220,9 +211,24 @@ static int estimate_start(struct rw_relayer *rl)
 	return 1;
 }
 
-void rw_relayer_estimate_early(struct rw_relayer *rl)
+static void on_take(struct rw_pg *pg, const struct rw_pg_reply *reply, void *arg)
 {
-	if (rl->est_state != RL_EST_NONE || rl->n_intents == 0)
+	struct rw_relayer *rl = arg;
+	if (rw_relayer_back(rl) || rl->take_round != rl->round_seq || !rl->round_active ||
+	    rl->est_state != RL_EST_TAKING)
+		return;
+	const PGresult *res = reply->n ? reply->results[0] : NULL;
+	if (reply->error || !res)
+		rw_relayer_pg_failed(rl, "reading queued intents", reply);
+	take_read(rl, reply->error ? NULL : res, rl->take_limit);
+	rl->est_state = estimate_start(rl) ? RL_EST_RUNNING : RL_EST_DONE;
+	if (rl->step == RL_TAKE)
+		rw_relayer_next(rl);
+}
+
+void rw_relayer_take_early(struct rw_relayer *rl)
+{
+	if (rl->est_state != RL_EST_NONE)
 		return;
 	/* the nonces this round's receipts take out of flight make room */
 	uint64_t inflight = 0;
@@ -239,17 +245,36 @@ void rw_relayer_estimate_early(struct rw_relayer *rl)
 		inflight += current && !mined;
 		i = j;
 	}
-	intents_keep(rl, (size_t)room(rl, inflight));
-	(void)estimate_start(rl);
+	uint64_t limit = room(rl, inflight);
+	if (limit == 0)
+		return;
+	struct rw_pg_job *job = rw_pg_job_new(0);
+	if (!job)
+		return;
+	struct rl_args a = { 0 };
+	rw_relayer_arg_u64(&a, rl->chain_id);
+	rw_relayer_arg_text(&a, rl->addr_bytea);
+	rw_relayer_arg_u64(&a, limit);
+	int r = rw_relayer_job_add(job, sql_take, &a);
+	if (r < 0)
+		rw_pg_job_free(job);
+	else
+		r = rw_relayer_submit(rl, job, on_take); /* frees the job on failure */
+	if (r < 0) {
+		rw_relayer_say(rl, RW_RELAYER_WARN, "cannot read queued intents: %s",
+			       rw_strerror(r));
+		return;
+	}
+	rl->take_round = rl->round_seq;
+	rl->take_limit = limit;
+	rl->est_state = RL_EST_TAKING;
 }
 
 int rw_relayer_step_estimate(struct rw_relayer *rl)
 {
-	if (rl->est_state == RL_EST_RUNNING)
-		return 1; /* on_estimate moves on */
-	if (rl->est_state == RL_EST_DONE)
-		return 0;
-	return estimate_start(rl);
+	if (rl->est_state != RL_EST_RUNNING)
+		return 0; /* answered, or nothing was taken */
+	return 1;         /* on_estimate moves on */
 }
 
 /* ---- assign -------------------------------------------------------------------------- */

@@ -235,7 +235,7 @@ static const char sql_counts[] =
 	"NULL) "
 	"GROUP BY state";
 
-enum { S_SYNC, S_TXS, S_GAPS, S_REQUESTS, S_TAKE, S_COUNTS };
+enum { S_SYNC, S_TXS, S_GAPS, S_REQUESTS, S_COUNTS };
 
 static const char *status_name(int s)
 {
@@ -484,7 +484,6 @@ static void on_load(struct rw_pg *pg, const struct rw_pg_reply *reply, void *arg
 	}
 	read_gaps(rl, reply->results[S_GAPS]);
 	rw_relayer_requests_read(rl, reply->results[S_REQUESTS]);
-	rw_relayer_take_read(rl, reply->n > S_TAKE ? reply->results[S_TAKE] : NULL);
 	if (reply->n > S_COUNTS && reply->results[S_COUNTS]) {
 		read_counts(rl, reply->results[S_COUNTS]);
 		rl->counts_ms = uv_now(rl->loop);
@@ -528,8 +527,6 @@ int rw_relayer_step_load(struct rw_relayer *rl)
 		rw_relayer_arg_text(&a, rl->addr_bytea);
 		r = rw_relayer_job_add(job, sql_requests, &a);
 	}
-	if (r == 0)
-		r = rw_relayer_take_add(rl, job);
 	if (r == 0 && (rl->counts_ms == 0 || uv_now(rl->loop) - rl->counts_ms >= COUNTS_EVERY_MS)) {
 		rw_relayer_arg_u64(&a, rl->chain_id);
 		rw_relayer_arg_text(&a, rl->addr_bytea);
