@@ -278,6 +278,121 @@ static void args_free(struct rl_args *a)
 	a->n = 0;
 }
 
+/* ---- array parameters ------------------------------------------------------ */
+
+/* The most an array literal may take; a round's batch stays far below
+ * (relayer_intent.c caps the bytes it signs per round). */
+#define RL_ARR_MAX ((size_t)64 << 20)
+
+/* Starts the next element: "{" before the first, "," before the others. */
+static void arr_sep(struct rl_arr *arr)
+{
+	if (arr->err)
+		return;
+	if (!arr->b.max)
+		rw_buf_init(&arr->b, RL_ARR_MAX);
+	int r = rw_buf_push(&arr->b, arr->n ? ',' : '{');
+	if (r < 0)
+		arr->err = r;
+	arr->n++;
+}
+
+static void arr_put(struct rl_arr *arr, const char *s, size_t n)
+{
+	arr_sep(arr);
+	if (!arr->err) {
+		int r = rw_buf_append(&arr->b, s, n);
+		if (r < 0)
+			arr->err = r;
+	}
+}
+
+void rw_relayer_arr_i64(struct rl_arr *arr, int64_t v)
+{
+	char s[24];
+	int n = snprintf(s, sizeof(s), "%" PRId64, v);
+	arr_put(arr, s, (size_t)n);
+}
+
+void rw_relayer_arr_u64(struct rl_arr *arr, uint64_t v)
+{
+	char s[24];
+	int n = snprintf(s, sizeof(s), "%" PRIu64, v);
+	arr_put(arr, s, (size_t)n);
+}
+
+void rw_relayer_arr_u256(struct rl_arr *arr, const rw_u256 *v)
+{
+	char s[RW_U256_DEC_MAX];
+	rw_u256_format_dec(s, v);
+	arr_put(arr, s, strlen(s));
+}
+
+void rw_relayer_arr_null(struct rl_arr *arr)
+{
+	arr_put(arr, "NULL", 4);
+}
+
+/* A bytea element: "\\x..." (the array's quoting takes one backslash,
+ * bytea's hex input reads the rest). */
+void rw_relayer_arr_bytea(struct rl_arr *arr, const uint8_t *p, size_t n)
+{
+	arr_sep(arr);
+	if (arr->err)
+		return;
+	int r = rw_buf_reserve(&arr->b, 2 * n + 5);
+	if (r < 0) {
+		arr->err = r;
+		return;
+	}
+	char *o = (char *)arr->b.p + arr->b.len;
+	memcpy(o, "\"\\\\x", 4);
+	rw_hex_encode(o + 4, p, n, 0);
+	o[4 + 2 * n] = '"';
+	arr->b.len += 2 * n + 5;
+}
+
+void rw_relayer_arr_text(struct rl_arr *arr, const char *s)
+{
+	arr_sep(arr);
+	size_t n = strlen(s);
+	if (arr->err)
+		return;
+	int r = rw_buf_reserve(&arr->b, 2 * n + 2);
+	if (r < 0) {
+		arr->err = r;
+		return;
+	}
+	uint8_t *o = arr->b.p + arr->b.len, *start = o;
+	*o++ = '"';
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '"' || c == '\\')
+			*o++ = '\\';
+		*o++ = c >= 0x20 && c < 0x7f ? c : '?';
+	}
+	*o++ = '"';
+	arr->b.len += (size_t)(o - start);
+}
+
+void rw_relayer_arg_arr(struct rl_args *a, struct rl_arr *arr)
+{
+	if (!arr->err && !arr->b.max)
+		rw_buf_init(&arr->b, RL_ARR_MAX);
+	/* the closing brace and a NUL */
+	int r = arr->err ? arr->err
+		: arr->n ? rw_buf_append(&arr->b, "}", 2)
+			 : rw_buf_append(&arr->b, "{}", 3);
+	char *s = NULL;
+	if (r == 0) {
+		s = (char *)arr->b.p;
+		arr->b = (struct rw_buf){ 0 };
+	}
+	rw_buf_free(&arr->b);
+	*arr = (struct rl_arr){ 0 };
+	arg_put(a, s); /* NULL: marks a failed */
+}
+
 int rw_relayer_job_add(struct rw_pg_job *job, const char *sql, struct rl_args *a)
 {
 	int r = a->oom ? RW_ENOMEM
@@ -519,8 +634,11 @@ static void log_round_times(struct rw_relayer *rl, int ok)
 					      rl_step_names[i], (double)rl->round_ns[i] / 1e6);
 	}
 	line[n < sizeof(line) ? n : sizeof(line) - 1] = '\0';
-	rw_relayer_say(rl, RW_RELAYER_DEBUG, "round %" PRIu64 " %s in %.1f ms:%s", rl->st.rounds,
-		       ok ? "done" : "ended early", (double)total / 1e6, n ? line : " (idle)");
+	rw_relayer_say(rl, RW_RELAYER_DEBUG,
+		       "round %" PRIu64 " %s in %.1f ms (%zu attempts loaded, %zu intents taken, "
+		       "%zu sent):%s",
+		       rl->st.rounds, ok ? "done" : "ended early", (double)total / 1e6, rl->n_txs,
+		       rl->n_intents, rl->n_sends, n ? line : " (idle)");
 }
 
 static void schedule(struct rw_relayer *rl, uint64_t ms)
@@ -532,6 +650,9 @@ static void schedule(struct rw_relayer *rl, uint64_t ms)
 static void round_end(struct rw_relayer *rl, int ok)
 {
 	rl->round_active = 0;
+	rl->bcast_active = 0;
+	rl->assigning = 0;
+	log_round_times(rl, ok);
 	rw_relayer_sends_clear(rl);
 	rw_relayer_intents_clear(rl);
 	rw_relayer_items_clear(rl);
@@ -544,7 +665,6 @@ static void round_end(struct rw_relayer *rl, int ok)
 	free(rl->lost);
 	rl->lost = NULL;
 	rl->n_lost = 0;
-	log_round_times(rl, ok);
 	rl->st.rounds++;
 	if (!ok)
 		rl->again = 0;
@@ -598,6 +718,8 @@ static void on_timer(uv_timer_t *t)
 	rl->round_active = 1;
 	rl->again = 0;
 	rl->step = 0;
+	rl->round_seq++;
+	rl->est_state = RL_EST_NONE;
 	rl->round_started_ms = uv_now(rl->loop);
 	memset(rl->round_ns, 0, sizeof(rl->round_ns));
 	run_steps(rl);

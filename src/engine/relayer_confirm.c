@@ -62,6 +62,7 @@ static void on_receipts(struct rw_rpc *rpc, const struct rw_rpc_result *res, siz
 	for (size_t i = 0; i < n && i < rl->n_txs; i++)
 		take_receipt(rl, &rl->txs[i], &res[i]);
 	rw_relayer_hook(rl, RW_RELAYER_STEP_RECEIPTS);
+	rw_relayer_take_early(rl);
 	rw_relayer_next(rl);
 }
 
@@ -72,8 +73,10 @@ static void hash_hex(char out[67], const uint8_t h[32])
 
 int rw_relayer_step_receipts(struct rw_relayer *rl)
 {
-	if (rl->n_txs == 0)
+	if (rl->n_txs == 0) {
+		rw_relayer_take_early(rl);
 		return 0;
+	}
 	struct rw_rpc_req *reqs = calloc(rl->n_txs, sizeof(*reqs));
 	if (!reqs)
 		return RW_ENOMEM;
@@ -94,21 +97,37 @@ int rw_relayer_step_receipts(struct rw_relayer *rl)
 
 /* ---- what the receipts change --------------------------------------------- */
 
-static const char sql_mined[] = "SELECT rw_relayer_mined($1::bytea, $2::bigint, $3::bytea, "
-				"$4::smallint, $5::bigint, $6::numeric)";
+static const char sql_mined[] =
+	"SELECT k, answer FROM rw_relayer_mined_many($1::bytea[], $2::bigint[], $3::bytea[], "
+	"$4::smallint[], $5::bigint[], $6::numeric[])";
 static const char sql_unmined[] = "SELECT rw_relayer_unmined($1::bytea, $2)";
 static const char sql_settle[] = "SELECT rw_relayer_settle($1::bigint, $2::bytea, $3::bigint, "
 				 "$4::bigint, $5::bigint)";
 
-static int add_mined(struct rw_pg_job *job, const struct rl_tx *t)
+/* Every new or moved receipt of the round in one statement: row k is the
+ * k-th change that is not an unmined one. */
+static int add_mined(struct rw_relayer *rl, struct rw_pg_job *job)
 {
+	struct rl_arr hashes = { 0 }, blocks = { 0 }, block_hashes = { 0 }, statuses = { 0 },
+		      gas = { 0 }, prices = { 0 };
+	for (size_t i = 0; i < rl->n_changes; i++) {
+		if (rl->changes[i].unmined)
+			continue;
+		const struct rl_tx *t = &rl->txs[rl->changes[i].tx];
+		rw_relayer_arr_bytea(&hashes, t->hash, 32);
+		rw_relayer_arr_u64(&blocks, t->rc.block);
+		rw_relayer_arr_bytea(&block_hashes, t->rc.block_hash, 32);
+		rw_relayer_arr_u64(&statuses, (uint64_t)t->rc.status);
+		rw_relayer_arr_u64(&gas, t->rc.gas_used);
+		rw_relayer_arr_u256(&prices, &t->rc.effective_gas_price);
+	}
 	struct rl_args a = { 0 };
-	rw_relayer_arg_bytea(&a, t->hash, 32);
-	rw_relayer_arg_u64(&a, t->rc.block);
-	rw_relayer_arg_bytea(&a, t->rc.block_hash, 32);
-	rw_relayer_arg_u64(&a, (uint64_t)t->rc.status);
-	rw_relayer_arg_u64(&a, t->rc.gas_used);
-	rw_relayer_arg_u256(&a, &t->rc.effective_gas_price);
+	rw_relayer_arg_arr(&a, &hashes);
+	rw_relayer_arg_arr(&a, &blocks);
+	rw_relayer_arg_arr(&a, &block_hashes);
+	rw_relayer_arg_arr(&a, &statuses);
+	rw_relayer_arg_arr(&a, &gas);
+	rw_relayer_arg_arr(&a, &prices);
 	return rw_relayer_job_add(job, sql_mined, &a);
 }
 
@@ -132,9 +151,9 @@ static int add_suspect(struct rw_relayer *rl, uint64_t nonce)
 
 /* Decides one nonce's attempts [i, j): the attempt with a receipt is the
  * mined one; a stored receipt without one now was reorged out; no receipt
- * at all below the chain's count makes the nonce a suspect. Adds the
- * statements to job and their meaning to ch. */
-static int decide(struct rw_relayer *rl, struct rw_pg_job *job, size_t i, size_t j)
+ * at all below the chain's count makes the nonce a suspect. Adds what
+ * changes to rl->changes. */
+static int decide(struct rw_relayer *rl, size_t i, size_t j)
 {
 	struct rl_change *ch = rl->changes;
 	size_t *n_ch = &rl->n_changes;
@@ -154,13 +173,13 @@ static int decide(struct rw_relayer *rl, struct rw_pg_job *job, size_t i, size_t
 		    memcmp(t->rc_block_hash, t->rc.block_hash, 32) == 0)
 			return 0;
 		ch[(*n_ch)++] = (struct rl_change){ present, 0 };
-		return add_mined(job, t);
+		return 0;
 	}
 	if (unknown)
 		return 0;
 	if (stored < j) {
 		ch[(*n_ch)++] = (struct rl_change){ stored, 1 };
-		return add_unmined(job, &rl->txs[stored]);
+		return 0;
 	}
 	if (rl->txs[i].nonce < rl->latest_nonce)
 		return add_suspect(rl, rl->txs[i].nonce);
@@ -207,6 +226,43 @@ static void log_change(struct rw_relayer *rl, const struct rl_tx *t, const struc
 	}
 }
 
+/* Applies to the loaded attempts what rw_relayer_mined did for attempt
+ * tx when it answered mined, moved or same: tx is the mined attempt of
+ * its nonce, with this round's receipt, and the nonce's other current or
+ * mined attempts are replaced. Returns 1, or 0 for any other answer (the
+ * attempts are then read again). */
+static int apply_mined(struct rw_relayer *rl, size_t tx, const char *answer)
+{
+	if (strcmp(answer, "mined") != 0 && strcmp(answer, "moved") != 0 &&
+	    strcmp(answer, "same") != 0)
+		return 0;
+	struct rl_tx *t = &rl->txs[tx];
+	size_t i = tx, j = tx + 1; /* the nonce's attempts, loaded in nonce order */
+	while (i > 0 && rl->txs[i - 1].nonce == t->nonce)
+		i--;
+	while (j < rl->n_txs && rl->txs[j].nonce == t->nonce)
+		j++;
+	for (size_t k = i; k < j; k++) {
+		struct rl_tx *o = &rl->txs[k];
+		if (k != tx &&
+		    (o->state == RL_TX_SIGNED || o->state == RL_TX_SENT || o->state == RL_TX_MINED))
+			o->state = RL_TX_REPLACED;
+	}
+	t->state = RL_TX_MINED;
+	t->rc_block = (int64_t)t->rc.block;
+	memcpy(t->rc_block_hash, t->rc.block_hash, 32);
+	return 1;
+}
+
+/* The current attempts among the loaded ones. */
+static void count_inflight(struct rw_relayer *rl)
+{
+	uint64_t n = 0;
+	for (size_t i = 0; i < rl->n_txs; i++)
+		n += rl->txs[i].state == RL_TX_SIGNED || rl->txs[i].state == RL_TX_SENT;
+	rl->inflight = rl->st.inflight = n;
+}
+
 static void on_receipts_written(struct rw_pg *pg, const struct rw_pg_reply *reply, void *arg)
 {
 	struct rw_relayer *rl = arg;
@@ -217,11 +273,30 @@ static void on_receipts_written(struct rw_pg *pg, const struct rw_pg_reply *repl
 		rw_relayer_abort(rl);
 		return;
 	}
+	/* results: rw_relayer_mined_many's rows (when a receipt is new or
+	 * moved), one result per unmined change, then settle */
+	size_t mined = 0;
+	for (size_t i = 0; i < rl->n_changes; i++)
+		mined += !rl->changes[i].unmined;
+	size_t res = mined ? 1 : 0, row = 0;
+	int reload = 0;
 	for (size_t i = 0; i < rl->n_changes; i++) {
-		const char *answer = rw_relayer_cell(reply->results[i], 0, 0);
+		const char *answer;
+		if (rl->changes[i].unmined)
+			answer = res < reply->n ? rw_relayer_cell(reply->results[res++], 0, 0)
+						: NULL;
+		else
+			answer =
+				reply->n ? rw_relayer_cell(reply->results[0], (int)row++, 1) : NULL;
 		log_change(rl, &rl->txs[rl->changes[i].tx], &rl->changes[i], answer ? answer : "?");
+		if (rl->changes[i].unmined || !answer ||
+		    !apply_mined(rl, rl->changes[i].tx, answer))
+			reload = 1;
 	}
-	rl->receipts_changed = rl->n_changes > 0;
+	/* what the database did is known, except after a reorg or a conflict */
+	rl->receipts_changed = reload;
+	if (!reload)
+		count_inflight(rl);
 	rw_relayer_hook(rl, RW_RELAYER_STEP_MINED);
 	rw_relayer_next(rl);
 }
@@ -256,9 +331,17 @@ int rw_relayer_step_receipts_write(struct rw_relayer *rl)
 		size_t j = i + 1;
 		while (j < rl->n_txs && rl->txs[j].nonce == rl->txs[i].nonce)
 			j++;
-		r = decide(rl, job, i, j);
+		r = decide(rl, i, j);
 		i = j;
 	}
+	size_t mined = 0;
+	for (size_t i = 0; i < rl->n_changes; i++)
+		mined += !rl->changes[i].unmined;
+	if (r == 0 && mined)
+		r = add_mined(rl, job);
+	for (size_t i = 0; r == 0 && i < rl->n_changes; i++)
+		if (rl->changes[i].unmined)
+			r = add_unmined(job, &rl->txs[rl->changes[i].tx]);
 	if (r == 0)
 		r = add_settle(rl, job);
 	if (r < 0) {

@@ -31,12 +31,21 @@
  *   fill             relayer_submit.c  sign and store no-op fillers for gaps
  *   bump             relayer_submit.c  sign and store replacements of stuck
  *                                      attempts
- *   take             relayer_intent.c  queued intents
- *   estimate         relayer_intent.c  eth_estimateGas for them
- *   assign           relayer_intent.c  sign and store them with new nonces
+ *   take             relayer_intent.c  as many queued intents as the cap
+ *                                      leaves room for (read as soon as
+ *                                      the receipts are known)
+ *   estimate         relayer_intent.c  eth_estimateGas for them (asked as
+ *                                      soon as the receipts are known; this
+ *                                      step waits for the answers)
+ *   assign           relayer_intent.c  sign them with new nonces; store
+ *                                      them in chunks, one after the other
  *   broadcast        relayer_submit.c  every send of the round to every
- *                                      endpoint
- *   sent_write       relayer_submit.c  rw_relayer_sent for each
+ *                                      endpoint, each chunk of new ones as
+ *                                      soon as it is stored
+ *   sent_write       relayer_submit.c  the answers (rw_relayer_sent_many):
+ *                                      most were stored during the
+ *                                      broadcast, batch by batch; not
+ *                                      waited for
  *
  * Every step that stores (receipts_write, lost_write, steer, fill, bump,
  * assign, sent_write) is one PostgreSQL transaction; what is signed is stored
@@ -56,13 +65,15 @@
 /* Limits. */
 #define RL_LOAD_MAX      4096 /* attempts loaded per round */
 #define RL_GAPS_MAX      64   /* gaps looked at per round */
-#define RL_TAKE_MAX      256  /* intents taken per round */
+#define RL_TAKE_MAX      1024 /* intents taken per round */
 #define RL_BUMP_MAX      64   /* replacements per round */
 #define RL_KEY_MAX       201  /* an intent key and its NUL */
 #define RL_ARGS_MAX      16   /* parameters of one statement */
 #define RL_REASON_MAX    512  /* a revert reason */
 #define RL_STEER_MAX     16   /* operators' requests carried out per round */
 #define RL_BCAST_CHUNK   50   /* transactions per broadcast batch */
+#define RL_ASSIGN_CHUNK  64   /* signed transactions stored per transaction */
+#define RL_RECHECK_MS    1000 /* confirmed receipts are asked again this often */
 #define RL_INTENT_STATES 8
 
 /* The steps of a round, in order. */
@@ -84,6 +95,11 @@ enum rl_step {
 	RL_SENT_WRITE,
 	RL_STEPS
 };
+
+/* The round's take and estimates: not begun, intents being read,
+ * estimates asked (they may answer while other steps run), answered (or
+ * nothing to ask). */
+enum rl_est { RL_EST_NONE, RL_EST_TAKING, RL_EST_RUNNING, RL_EST_DONE };
 
 enum rl_tx_state { RL_TX_SIGNED, RL_TX_SENT, RL_TX_MINED, RL_TX_REPLACED, RL_TX_LOST };
 
@@ -200,7 +216,6 @@ struct rl_gap {
 	uint64_t since_ms;
 };
 
-/* The context of one broadcast request: which send, which endpoint. */
 /* One endpoint's broadcast: the sends go to it in nonce order, in batches
  * of RL_BCAST_CHUNK, one batch at a time; next is the first send not yet
  * offered. */
@@ -209,6 +224,8 @@ struct rl_bctx {
 	size_t endpoint;
 	size_t next;
 	size_t count; /* sends in the batch in flight */
+	int busy;     /* a batch is in flight */
+	int dead;     /* a batch could not be sent: the rest wait for a later round */
 };
 
 /* Parameters of one statement, as text (the pg job copies them). */
@@ -216,6 +233,16 @@ struct rl_args {
 	int n;
 	int oom;
 	char *v[RL_ARGS_MAX];
+};
+
+/* A PostgreSQL array literal being built for one statement parameter
+ * ({1,NULL,"\\xab"}), so that a round's rows go to one set-based
+ * function in one statement. err is the first failure (RW_ENOMEM,
+ * RW_ETOOBIG); the parameter is then not added. */
+struct rl_arr {
+	struct rw_buf b;
+	size_t n;
+	int err;
 };
 
 struct rw_relayer {
@@ -279,7 +306,9 @@ struct rw_relayer {
 	size_t n_gap_now;
 	struct rl_gap gaps[RL_GAPS_MAX];
 	size_t n_gaps;
-	uint64_t counts_ms; /* when the intent counts were last read */
+	uint64_t counts_ms;  /* when the intent counts were last read */
+	uint64_t recheck_ms; /* when the confirmed receipts were last loaded */
+	int recheck;         /* this round loads them (and asks for them) */
 	struct rl_request reqs[RL_STEER_MAX];
 	size_t n_reqs;
 
@@ -299,16 +328,25 @@ struct rw_relayer {
 	size_t cap_sends;
 	size_t bcast_pending;
 
-	/* take */
+	/* take (read by the load step), estimate */
 	struct rl_intent *intents;
 	size_t n_intents;
-	size_t take_limit;
+	int take_full;       /* more intents may be queued than this round takes */
+	int est_state;       /* enum rl_est */
+	uint64_t round_seq;  /* counts rounds started: the estimates' round */
+	uint64_t take_round; /* the round that asked for the queued intents */
+	uint64_t take_limit; /* how many it asked for */
 
 	/* signed in the current step, stored by its job */
 	struct rl_item *items;
 	size_t n_items;
 	struct rl_bctx *bctx; /* broadcast contexts, alive until the next broadcast */
 	size_t n_bctx;
+	int bcast_active;    /* the broadcast step waits for answers or chunks */
+	size_t sent_written; /* sends [0, sent_written) have their answers stored */
+	int assigning;       /* a chunk of the assign step is being stored */
+	size_t assign_from;  /* that chunk: items [assign_from, assign_to) */
+	size_t assign_to;
 
 	struct rw_relayer_stats st;
 };
@@ -362,6 +400,19 @@ void rw_relayer_arg_fees(struct rl_args *a, const struct rw_relayer_fees *f);
 /* Adds sql with a's parameters to job and frees them. Returns 0,
  * RW_ENOMEM or an error of rw_pg_job_sql. */
 int rw_relayer_job_add(struct rw_pg_job *job, const char *sql, struct rl_args *a);
+
+/* Array parameters: an element each (element order is the rows' order),
+ * then rw_relayer_arg_arr adds the literal as a's next parameter and empties
+ * arr (also after an error: a is then marked failed, and
+ * rw_relayer_job_add answers with that error). A text element is quoted;
+ * bytes outside printable ASCII become '?' (node messages are hints). */
+void rw_relayer_arr_i64(struct rl_arr *arr, int64_t v);
+void rw_relayer_arr_u64(struct rl_arr *arr, uint64_t v);
+void rw_relayer_arr_u256(struct rl_arr *arr, const rw_u256 *v);
+void rw_relayer_arr_bytea(struct rl_arr *arr, const uint8_t *p, size_t n);
+void rw_relayer_arr_text(struct rl_arr *arr, const char *s);
+void rw_relayer_arr_null(struct rl_arr *arr);
+void rw_relayer_arg_arr(struct rl_args *a, struct rl_arr *arr);
 
 /* Reads a result cell (NULL when the result is missing or the cell is
  * NULL). */
@@ -460,7 +511,23 @@ int rw_relayer_step_assign(struct rw_relayer *rl);         /* relayer_intent.c *
 /* Frees this round's taken intents. */
 void rw_relayer_intents_clear(struct rw_relayer *rl);
 
+/* When this round's receipts are known: reads as many of the oldest queued
+ * intents as the room under the cap will take once they are stored, then
+ * asks for their estimates, while the database steps run (the take step
+ * waits for the intents, the estimate step for the answers). */
+void rw_relayer_take_early(struct rw_relayer *rl);
+
 /* Frees this round's sends. */
 void rw_relayer_sends_clear(struct rw_relayer *rl);
+
+/* After a broadcast batch's answers: stores the answers of the sends every
+ * endpoint has answered, once RL_BCAST_CHUNK of them wait (all: every one
+ * answered so far), in a job not waited for (relayer_submit.c). */
+void rw_relayer_sent_progress(struct rw_relayer *rl, int all);
+
+/* After an assign chunk's commit (or failure): offers the new sends to the
+ * idle endpoints, and ends the broadcast step when all is offered and
+ * answered and no chunk is left (relayer_submit.c). */
+void rw_relayer_broadcast_more(struct rw_relayer *rl);
 
 #endif

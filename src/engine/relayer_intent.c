@@ -55,19 +55,16 @@ static int read_intent(struct rl_intent *it, const PGresult *res, int row)
 	return 0;
 }
 
-static void on_take(struct rw_pg *pg, const struct rw_pg_reply *reply, void *arg)
+/* Reads the taken intents (res may be NULL: none); limit is what was
+ * asked for. */
+static void take_read(struct rw_relayer *rl, const PGresult *res, uint64_t limit)
 {
-	struct rw_relayer *rl = arg;
-	if (rw_relayer_back(rl))
+	rw_relayer_intents_clear(rl);
+	int n = res ? PQntuples(res) : 0;
+	rl->take_full = n > 0 && (uint64_t)n >= limit;
+	if (n <= 0)
 		return;
-	const PGresult *res = reply->n ? reply->results[0] : NULL;
-	if (reply->error || !res) {
-		rw_relayer_pg_failed(rl, "reading queued intents", reply);
-		rw_relayer_next(rl);
-		return;
-	}
-	int n = PQntuples(res);
-	rl->intents = calloc(n > 0 ? (size_t)n : 1, sizeof(*rl->intents));
+	rl->intents = calloc((size_t)n, sizeof(*rl->intents));
 	for (int i = 0; rl->intents && i < n; i++) {
 		if (read_intent(&rl->intents[rl->n_intents], res, i) < 0) {
 			free(rl->intents[rl->n_intents].data);
@@ -77,34 +74,41 @@ static void on_take(struct rw_pg *pg, const struct rw_pg_reply *reply, void *arg
 		}
 		rl->n_intents++;
 	}
-	if (rl->n_intents == 0)
-		rl->funds_short = 0; /* nothing waits for money */
-	rw_relayer_next(rl);
 }
 
+/* Keeps the first n taken intents (the oldest). */
+static void intents_keep(struct rw_relayer *rl, size_t n)
+{
+	if (n >= rl->n_intents)
+		return;
+	for (size_t i = n; i < rl->n_intents; i++)
+		free(rl->intents[i].data);
+	rl->n_intents = n;
+	rl->take_full = 1; /* more are queued */
+}
+
+/* The room under the in-flight cap for new nonces with inflight nonces in
+ * flight (at most RL_TAKE_MAX), or 0 when nothing new is signed now (no
+ * chain id match yet, fees unknown or above the cap, an operator's
+ * pause). */
+static uint64_t room(const struct rw_relayer *rl, uint64_t inflight)
+{
+	if (!rl->chain_ok || !rl->fees_ok || rl->paused || inflight >= rl->p.opts.max_inflight)
+		return 0;
+	uint64_t n = rl->p.opts.max_inflight - inflight;
+	return n > RL_TAKE_MAX ? RL_TAKE_MAX : n;
+}
+
+/* Waits for the early take (see rw_relayer_take_early), then keeps what
+ * the room under the cap takes now that the receipts are stored. */
 int rw_relayer_step_take(struct rw_relayer *rl)
 {
-	rw_relayer_intents_clear(rl);
-	if (!rl->chain_ok || !rl->fees_ok || rl->paused || rl->inflight >= rl->p.opts.max_inflight)
-		return 0;
-	uint64_t room = rl->p.opts.max_inflight - rl->inflight;
-	if (room > RL_TAKE_MAX)
-		room = RL_TAKE_MAX;
-	rl->take_limit = room;
-	struct rw_pg_job *job = rw_pg_job_new(0);
-	if (!job)
-		return RW_ENOMEM;
-	struct rl_args a = { 0 };
-	rw_relayer_arg_u64(&a, rl->chain_id);
-	rw_relayer_arg_text(&a, rl->addr_bytea);
-	rw_relayer_arg_u64(&a, room);
-	int r = rw_relayer_job_add(job, sql_take, &a);
-	if (r < 0) {
-		rw_pg_job_free(job);
-		return r;
-	}
-	r = rw_relayer_submit(rl, job, on_take);
-	return r < 0 ? r : 1;
+	if (rl->est_state == RL_EST_TAKING)
+		return 1; /* on_take moves on */
+	intents_keep(rl, (size_t)room(rl, rl->inflight));
+	if (rl->n_intents == 0)
+		rl->funds_short = 0; /* nothing waits for money */
+	return 0;
 }
 
 /* ---- estimate ------------------------------------------------------------------ */
@@ -137,14 +141,30 @@ static void take_estimate(struct rw_relayer *rl, struct rl_intent *it,
 	rw_relayer_rpc_failed(rl, "eth_estimateGas", res);
 }
 
+/* The estimates of one round, which may answer while other steps run: they
+ * count only for the round that asked, and only the estimate step waits
+ * for them. */
+struct rl_estimate {
+	struct rw_relayer *rl;
+	uint64_t round;
+	size_t n;
+};
+
 static void on_estimate(struct rw_rpc *rpc, const struct rw_rpc_result *res, size_t n, void *udata)
 {
-	struct rw_relayer *rl = udata;
-	if (rw_relayer_back(rl))
+	struct rl_estimate *e = udata;
+	struct rw_relayer *rl = e->rl;
+	size_t asked = e->n;
+	uint64_t round = e->round;
+	free(e);
+	if (rw_relayer_back(rl) || round != rl->round_seq || !rl->round_active ||
+	    rl->est_state != RL_EST_RUNNING)
 		return;
-	for (size_t i = 0; i < n && i < rl->n_intents; i++)
+	for (size_t i = 0; i < n && i < asked && i < rl->n_intents; i++)
 		take_estimate(rl, &rl->intents[i], &res[i]);
-	rw_relayer_next(rl);
+	rl->est_state = RL_EST_DONE;
+	if (rl->step == RL_ESTIMATE)
+		rw_relayer_next(rl);
 }
 
 static json_t *estimate_params(const struct rw_relayer *rl, const struct rl_intent *it)
@@ -161,31 +181,112 @@ static json_t *estimate_params(const struct rw_relayer *rl, const struct rl_inte
 	return p;
 }
 
-int rw_relayer_step_estimate(struct rw_relayer *rl)
+/* Asks for the estimates of the taken intents. Returns 1 when they are on
+ * their way, 0 when there is nothing to ask or the request failed (logged;
+ * the intents wait for another round). */
+static int estimate_start(struct rw_relayer *rl)
 {
 	if (rl->n_intents == 0)
 		return 0;
 	struct rw_rpc_req *reqs = calloc(rl->n_intents, sizeof(*reqs));
-	if (!reqs)
-		return RW_ENOMEM;
+	struct rl_estimate *e = malloc(sizeof(*e));
+	if (!reqs || !e) {
+		free(reqs);
+		free(e);
+		return 0;
+	}
 	for (size_t i = 0; i < rl->n_intents; i++) {
 		reqs[i].method = "eth_estimateGas";
 		reqs[i].params = estimate_params(rl, &rl->intents[i]);
 	}
-	int r = rw_relayer_rpc(rl, rl->p.rpc, reqs, rl->n_intents, 1, on_estimate, rl);
+	*e = (struct rl_estimate){ rl, rl->round_seq, rl->n_intents };
+	int r = rw_relayer_rpc(rl, rl->p.rpc, reqs, rl->n_intents, 1, on_estimate, e);
 	free(reqs);
 	if (r < 0) {
+		free(e);
 		rw_relayer_say(rl, RW_RELAYER_WARN, "cannot estimate gas: %s", rw_strerror(r));
 		return 0;
 	}
+	rl->est_state = RL_EST_RUNNING;
 	return 1;
+}
+
+static void on_take(struct rw_pg *pg, const struct rw_pg_reply *reply, void *arg)
+{
+	struct rw_relayer *rl = arg;
+	if (rw_relayer_back(rl) || rl->take_round != rl->round_seq || !rl->round_active ||
+	    rl->est_state != RL_EST_TAKING)
+		return;
+	const PGresult *res = reply->n ? reply->results[0] : NULL;
+	if (reply->error || !res)
+		rw_relayer_pg_failed(rl, "reading queued intents", reply);
+	take_read(rl, reply->error ? NULL : res, rl->take_limit);
+	rl->est_state = estimate_start(rl) ? RL_EST_RUNNING : RL_EST_DONE;
+	if (rl->step == RL_TAKE)
+		rw_relayer_next(rl);
+}
+
+void rw_relayer_take_early(struct rw_relayer *rl)
+{
+	if (rl->est_state != RL_EST_NONE)
+		return;
+	/* the nonces this round's receipts take out of flight make room */
+	uint64_t inflight = 0;
+	for (size_t i = 0; i < rl->n_txs;) {
+		size_t j = i + 1;
+		while (j < rl->n_txs && rl->txs[j].nonce == rl->txs[i].nonce)
+			j++;
+		int current = 0, mined = 0;
+		for (size_t k = i; k < j; k++) {
+			current |=
+				rl->txs[k].state == RL_TX_SIGNED || rl->txs[k].state == RL_TX_SENT;
+			mined |= rl->txs[k].seen == RL_SEEN_PRESENT;
+		}
+		inflight += current && !mined;
+		i = j;
+	}
+	uint64_t limit = room(rl, inflight);
+	if (limit == 0)
+		return;
+	struct rw_pg_job *job = rw_pg_job_new(0);
+	if (!job)
+		return;
+	struct rl_args a = { 0 };
+	rw_relayer_arg_u64(&a, rl->chain_id);
+	rw_relayer_arg_text(&a, rl->addr_bytea);
+	rw_relayer_arg_u64(&a, limit);
+	int r = rw_relayer_job_add(job, sql_take, &a);
+	if (r < 0)
+		rw_pg_job_free(job);
+	else
+		r = rw_relayer_submit(rl, job, on_take); /* frees the job on failure */
+	if (r < 0) {
+		rw_relayer_say(rl, RW_RELAYER_WARN, "cannot read queued intents: %s",
+			       rw_strerror(r));
+		return;
+	}
+	rl->take_round = rl->round_seq;
+	rl->take_limit = limit;
+	rl->est_state = RL_EST_TAKING;
+}
+
+int rw_relayer_step_estimate(struct rw_relayer *rl)
+{
+	if (rl->est_state != RL_EST_RUNNING)
+		return 0; /* answered, or nothing was taken */
+	return 1;         /* on_estimate moves on */
 }
 
 /* ---- assign -------------------------------------------------------------------------- */
 
+/* The raw bytes signed per round at most: the rest wait for the next round
+ * (keeps one statement's parameters small). */
+#define ASSIGN_BYTES_MAX ((size_t)8 << 20)
+
 static const char sql_assign[] =
-	"SELECT rw_relayer_assign($1::bigint, $2::bytea, $3::bigint, $4::bigint, $5::integer, "
-	"$6::smallint, $7::numeric, $8::numeric, $9::numeric, $10::bigint, $11::bytea, $12::bytea)";
+	"SELECT k, tx_id, refused FROM rw_relayer_assign_many($1::bigint, $2::bytea, $3::bigint, "
+	"$4::integer, $5::bigint[], $6::smallint[], $7::numeric[], $8::numeric[], $9::numeric[], "
+	"$10::bigint[], $11::bytea[], $12::bytea[])";
 static const char sql_estimate_failed[] =
 	"SELECT rw_relayer_estimate_failed($1::bigint, $2, $3::boolean, $4::interval)";
 
@@ -206,41 +307,71 @@ static int add_estimate_failed(struct rw_relayer *rl, struct rw_pg_job *job,
 	return rw_relayer_job_add(job, sql_estimate_failed, &a);
 }
 
-static int add_assign(struct rw_relayer *rl, struct rw_pg_job *job, const struct rl_item *it,
-		      const struct rl_intent *in)
+/* One fee field per array: the field, or NULL where the type has none. */
+static void arr_fee(struct rl_arr *arr, int has, const rw_u256 *v)
 {
+	if (has)
+		rw_relayer_arr_u256(arr, v);
+	else
+		rw_relayer_arr_null(arr);
+}
+
+/* The one statement that stores items [from, to): row k is items[from + k
+ * - 1], with its nonce (rw_relayer_assign_many). */
+static int add_assign(struct rw_relayer *rl, struct rw_pg_job *job, size_t from, size_t to)
+{
+	struct rl_arr ids = { 0 }, types = { 0 }, prices = { 0 }, fees = { 0 }, tips = { 0 },
+		      gas = { 0 }, raws = { 0 }, hashes = { 0 };
+	for (size_t i = from; i < to; i++) {
+		const struct rl_item *it = &rl->items[i];
+		int legacy = it->fees.type == 0;
+		rw_relayer_arr_i64(&ids, rl->intents[it->intent].id);
+		rw_relayer_arr_u64(&types, legacy ? 0 : 2);
+		arr_fee(&prices, legacy, &it->fees.gas_price);
+		arr_fee(&fees, !legacy, &it->fees.max_fee);
+		arr_fee(&tips, !legacy, &it->fees.tip);
+		rw_relayer_arr_u64(&gas, it->gas);
+		rw_relayer_arr_bytea(&raws, it->raw, it->raw_len);
+		rw_relayer_arr_bytea(&hashes, it->hash, 32);
+	}
 	struct rl_args a = { 0 };
 	rw_relayer_arg_u64(&a, rl->chain_id);
 	rw_relayer_arg_text(&a, rl->addr_bytea);
-	rw_relayer_arg_i64(&a, in->id);
-	rw_relayer_arg_u64(&a, it->nonce);
+	rw_relayer_arg_u64(&a, rl->items[from].nonce);
 	rw_relayer_arg_u64(&a, rl->p.opts.max_inflight);
-	rw_relayer_arg_fees(&a, &it->fees);
-	rw_relayer_arg_u64(&a, it->gas);
-	rw_relayer_arg_bytea(&a, it->raw, it->raw_len);
-	rw_relayer_arg_bytea(&a, it->hash, 32);
+	rw_relayer_arg_arr(&a, &ids);
+	rw_relayer_arg_arr(&a, &types);
+	rw_relayer_arg_arr(&a, &prices);
+	rw_relayer_arg_arr(&a, &fees);
+	rw_relayer_arg_arr(&a, &tips);
+	rw_relayer_arg_arr(&a, &gas);
+	rw_relayer_arg_arr(&a, &raws);
+	rw_relayer_arg_arr(&a, &hashes);
 	return rw_relayer_job_add(job, sql_assign, &a);
 }
 
-/* The statements of the assign job, in order: which item (assign) or
- * none (an estimation failure). */
-static int plan(struct rw_relayer *rl, struct rw_pg_job *job, int *ret_statements)
+/* Signs the estimated intents, in order, with consecutive nonces from
+ * next_nonce, while the balance covers them (items); notes the reverted
+ * ones in failed[] (their count in *ret_failed). */
+static int plan(struct rw_relayer *rl, size_t *failed, size_t *ret_failed)
 {
 	rw_u256 left, cost;
 	rw_relayer_committed(&cost, rl);
 	if (rw_u256_sub(&left, &rl->balance, &cost) < 0)
 		left = rw_u256_from_u64(0);
 	uint64_t nonce = rl->next_nonce;
-	int waiting = rl->inflight > 0, statements = 0, r = 0;
+	size_t bytes = 0, n_failed = 0;
+	int r = 0;
 	for (size_t i = 0; r == 0 && i < rl->n_intents; i++) {
 		struct rl_intent *in = &rl->intents[i];
 		if (in->estimated == 0)
 			break; /* keep the order: the rest waits for this one */
+		if (bytes >= ASSIGN_BYTES_MAX) {
+			rl->again = 1; /* enough for one statement: the rest next round */
+			break;
+		}
 		if (in->estimated < 0) {
-			int final = !waiting ||
-				    in->estimate_failures + 1 >= rl->p.opts.estimate_retries;
-			r = add_estimate_failed(rl, job, in, final);
-			statements++;
+			failed[n_failed++] = i;
 			continue;
 		}
 		rw_relayer_cost(&cost, in->gas_limit, &rl->fees, &in->value);
@@ -258,77 +389,168 @@ static int plan(struct rw_relayer *rl, struct rw_pg_job *job, int *ret_statement
 		struct rl_signed s;
 		r = rw_relayer_sign(&s, rl, nonce, &rl->fees, in->gas_limit, in->target, &in->value,
 				    in->data, in->data_len);
-		if (r == 0)
+		if (r == 0) {
+			bytes += s.raw_len;
 			r = rw_relayer_item_add(rl, in->id, nonce, i, &s, &rl->fees, in->gas_limit);
-		if (r == 0)
-			r = add_assign(rl, job, &rl->items[rl->n_items - 1], in);
+		}
 		nonce++;
-		waiting = 1;
-		statements++;
 	}
-	*ret_statements = statements;
+	*ret_failed = n_failed;
 	return r;
 }
 
+/* Reads rw_relayer_assign_many's rows for items [from, to): the stored
+ * ones go to the sends; the first refused one is reported and the round
+ * runs again (it and every later item stay queued and are signed again).
+ * Returns the number stored. */
+static size_t take_assigned(struct rw_relayer *rl, const PGresult *res, size_t from, size_t to)
+{
+	size_t k = 0;
+	int rows = PQntuples(res);
+	for (int i = 0; i < rows && from + (size_t)i < to; i++) {
+		const struct rl_item *it = &rl->items[from + (size_t)i];
+		const char *key = rl->intents[it->intent].key;
+		int64_t id;
+		if (rw_relayer_cell_i64(&id, res, i, 1) < 0) {
+			const char *why = rw_relayer_cell(res, i, 2);
+			size_t left = rl->n_items - from - k;
+			if (k == (size_t)i)
+				rw_relayer_say(rl, RW_RELAYER_WARN,
+					       "%s: nonce %" PRIu64
+					       " not stored (%s); %zu intent%s "
+					       "signed again in the next round",
+					       key, it->nonce, why ? why : "?", left,
+					       left == 1 ? "" : "s");
+			rl->again = 1;
+			continue;
+		}
+		char h[67];
+		rw_hex_encode(h, it->hash, 32, 1);
+		rw_relayer_say(rl, RW_RELAYER_INFO,
+			       "%s: nonce %" PRIu64 ", %s (gas limit %" PRIu64 ")", key, it->nonce,
+			       h, it->gas);
+		rl->st.signed_txs++;
+		rl->inflight++;
+		rl->next_nonce = it->nonce + 1;
+		(void)rw_relayer_send_add(rl, id, it->nonce, it->hash, it->raw, it->raw_len);
+		k++;
+	}
+	rl->st.local_nonce = rl->next_nonce;
+	rl->st.inflight = rl->inflight;
+	return k;
+}
+
+static int assign_next(struct rw_relayer *rl);
+
+/* One chunk's commit: its transactions join the sends (the broadcast step
+ * offers them at once), and the next chunk goes to the database while the
+ * node takes these. A chunk that fails or stops short ends the chain (the
+ * rest were signed for nonces that are not the next ones any more). */
 static void on_assigned(struct rw_pg *pg, const struct rw_pg_reply *reply, void *arg)
 {
 	struct rw_relayer *rl = arg;
 	if (rw_relayer_back(rl))
 		return;
+	size_t from = rl->assign_from, to = rl->assign_to, k = 0;
 	if (reply->error) {
 		const char *st = reply->error->sqlstate;
 		if (strcmp(st, "RW002") == 0 || strcmp(st, "RW003") == 0 ||
 		    strcmp(st, "RW004") == 0)
 			rl->again = 1; /* the signer moved under us: read it again */
 		rw_relayer_pg_failed(rl, "storing signed transactions", reply);
-		rw_relayer_items_clear(rl);
-		rw_relayer_next(rl);
-		return;
+	} else if (reply->n && reply->results[0]) {
+		k = take_assigned(rl, reply->results[0], from, to);
 	}
-	size_t k = 0;
-	for (size_t i = 0; i < reply->n && k < rl->n_items; i++) {
-		const PGresult *res = reply->results[i];
-		if (!res || strcmp(PQfname(res, 0), "rw_relayer_assign") != 0)
-			continue;
-		const struct rl_item *it = &rl->items[k++];
-		int64_t id;
-		if (rw_relayer_cell_i64(&id, res, 0, 0) < 0)
-			continue;
-		char h[67];
-		rw_hex_encode(h, it->hash, 32, 1);
-		rw_relayer_say(rl, RW_RELAYER_INFO,
-			       "%s: nonce %" PRIu64 ", %s (gas limit %" PRIu64 ")",
-			       rl->intents[it->intent].key, it->nonce, h, it->gas);
-		rl->st.signed_txs++;
-		rl->inflight++;
-		rl->next_nonce = it->nonce + 1;
-		(void)rw_relayer_send_add(rl, id, it->nonce, it->hash, it->raw, it->raw_len);
-	}
-	rl->st.local_nonce = rl->next_nonce;
-	rl->st.inflight = rl->inflight;
-	if (k && rl->n_intents == rl->take_limit)
-		rl->again = 1; /* a full page: more may be queued */
-	rw_relayer_items_clear(rl);
 	if (k)
 		rw_relayer_hook(rl, RW_RELAYER_STEP_ASSIGNED);
-	rw_relayer_next(rl);
+	rl->assign_from = to;
+	int whole = k == to - from;
+	if (!(whole && to < rl->n_items && assign_next(rl) == 0)) {
+		if (k && whole && rl->take_full)
+			rl->again = 1; /* more may be queued */
+		rl->assigning = 0;
+	}
+	rw_relayer_broadcast_more(rl);
 }
 
-int rw_relayer_step_assign(struct rw_relayer *rl)
+/* Submits the next chunk of items, from rl->assign_from (at most
+ * RL_ASSIGN_CHUNK), as one transaction. Returns 0 or an error. */
+static int assign_next(struct rw_relayer *rl)
 {
-	rw_relayer_items_clear(rl);
-	if (rl->n_intents == 0)
-		return 0;
+	size_t from = rl->assign_from, to = from + RL_ASSIGN_CHUNK;
+	if (to > rl->n_items)
+		to = rl->n_items;
 	struct rw_pg_job *job = rw_pg_job_new(RW_PG_TX);
 	if (!job)
 		return RW_ENOMEM;
-	int statements = 0;
-	int r = plan(rl, job, &statements);
-	if (r < 0 || statements == 0) {
+	int r = add_assign(rl, job, from, to);
+	if (r == 0)
+		r = rw_relayer_submit(rl, job, on_assigned);
+	else
 		rw_pg_job_free(job);
-		rw_relayer_items_clear(rl);
-		return r < 0 ? r : 0;
+	if (r < 0) {
+		rw_relayer_say(rl, RW_RELAYER_ERROR, "cannot store signed transactions: %s",
+			       rw_strerror(r));
+		return r;
 	}
-	r = rw_relayer_submit(rl, job, on_assigned);
-	return r < 0 ? r : 1;
+	rl->assign_to = to;
+	rl->assigning = 1;
+	return 0;
+}
+
+static void on_failed_stored(struct rw_pg *pg, const struct rw_pg_reply *reply, void *arg)
+{
+	struct rw_relayer *rl = arg;
+	if (rw_relayer_back(rl))
+		return;
+	if (reply->error)
+		rw_relayer_pg_failed(rl, "storing estimation failures", reply);
+}
+
+/* The reverted estimates of failed[] (indexes in intents), in one job that
+ * is not waited for (the intents stay queued when it fails). */
+static int store_failed(struct rw_relayer *rl, const size_t *failed, size_t n_failed)
+{
+	struct rw_pg_job *job = rw_pg_job_new(RW_PG_TX);
+	if (!job)
+		return RW_ENOMEM;
+	int waiting = rl->inflight > 0, r = 0;
+	for (size_t i = 0; r == 0 && i < n_failed; i++) {
+		const struct rl_intent *in = &rl->intents[failed[i]];
+		/* an earlier intent of this round, signed, may be what it needs */
+		int before = rl->n_items && rl->items[0].intent < failed[i];
+		int final = !(waiting || before) ||
+			    in->estimate_failures + 1 >= rl->p.opts.estimate_retries;
+		r = add_estimate_failed(rl, job, in, final);
+	}
+	if (r < 0) {
+		rw_pg_job_free(job);
+		return r;
+	}
+	return rw_relayer_submit(rl, job, on_failed_stored);
+}
+
+/* Signs the round's intents and stores them in chunks of RL_ASSIGN_CHUNK,
+ * one transaction each, one after the other; the broadcast step (which
+ * follows at once) sends each chunk when its commit is known, while the
+ * database stores the next. Nothing is sent before it is stored. */
+int rw_relayer_step_assign(struct rw_relayer *rl)
+{
+	rw_relayer_items_clear(rl);
+	rl->assigning = 0;
+	if (rl->n_intents == 0)
+		return 0;
+	size_t *failed = calloc(rl->n_intents, sizeof(*failed)), n_failed = 0;
+	if (!failed)
+		return RW_ENOMEM;
+	int r = plan(rl, failed, &n_failed);
+	if (r == 0 && n_failed)
+		r = store_failed(rl, failed, n_failed);
+	free(failed);
+	rl->assign_from = 0;
+	if (r == 0 && rl->n_items)
+		r = assign_next(rl);
+	if (r < 0)
+		rw_relayer_items_clear(rl);
+	return r < 0 ? r : 0;
 }

@@ -357,6 +357,48 @@ static void take_answer(struct rw_relayer *rl, struct rl_send *s, const struct r
 
 static int send_chunk(struct rl_bctx *c);
 
+/* Offers c's endpoint its next batch when it is idle and sends wait. */
+static void kick(struct rl_bctx *c)
+{
+	if (c->busy || c->dead || c->next >= c->rl->n_sends)
+		return;
+	if (send_chunk(c) == 0)
+		c->busy = 1;
+	else
+		c->dead = 1; /* the rest go unanswered here this round: "maybe sent" */
+}
+
+/* Every endpoint has offered every send, and no chunk is being stored. */
+static int bcast_done(const struct rw_relayer *rl)
+{
+	if (rl->assigning)
+		return 0;
+	for (size_t e = 0; e < rl->n_bc; e++) {
+		const struct rl_bctx *c = &rl->bctx[e];
+		if (c->busy || (!c->dead && c->next < rl->n_sends))
+			return 0;
+	}
+	return 1;
+}
+
+static void bcast_finish(struct rw_relayer *rl)
+{
+	rl->bcast_active = 0;
+	rl->first_round = 0;
+	rw_relayer_hook(rl, RW_RELAYER_STEP_BROADCAST);
+	rw_relayer_next(rl);
+}
+
+void rw_relayer_broadcast_more(struct rw_relayer *rl)
+{
+	if (!rl->bcast_active)
+		return; /* the step has not begun: it offers everything there is */
+	for (size_t e = 0; e < rl->n_bc; e++)
+		kick(&rl->bctx[e]);
+	if (bcast_done(rl))
+		bcast_finish(rl);
+}
+
 static void on_broadcast(struct rw_rpc *rpc, const struct rw_rpc_result *res, size_t n, void *udata)
 {
 	struct rl_bctx *c = udata;
@@ -366,20 +408,17 @@ static void on_broadcast(struct rw_rpc *rpc, const struct rw_rpc_result *res, si
 	for (size_t i = 0; i < n && i < c->count; i++)
 		take_answer(rl, &rl->sends[c->next + i], &res[i]);
 	c->next += c->count;
-	if (c->next < rl->n_sends && send_chunk(c) == 0)
-		return;
-	if (--rl->bcast_pending > 0)
-		return;
-	rl->first_round = 0;
-	rw_relayer_hook(rl, RW_RELAYER_STEP_BROADCAST);
-	rw_relayer_next(rl);
+	c->busy = 0;
+	rw_relayer_sent_progress(rl, 0);
+	kick(c);
+	if (bcast_done(rl))
+		bcast_finish(rl);
 }
 
 /* Offers the next batch of sends (in nonce order) to c's endpoint. A node
  * that gets a signer's nonces in order can take each at once; out of
  * order, later ones wait in its queue (a dev node may then never mine
- * them). Returns 0 when the batch is on its way, else RW_* (the rest of
- * the sends go unanswered on this endpoint this round: "maybe sent"). */
+ * them). Returns 0 when the batch is on its way, else RW_*. */
 static int send_chunk(struct rl_bctx *c)
 {
 	struct rw_relayer *rl = c->rl;
@@ -400,18 +439,18 @@ static int by_nonce(const void *a, const void *b)
 	return x->nonce < y->nonce ? -1 : x->nonce > y->nonce;
 }
 
+/* Offers every send of the round to every endpoint, in nonce order: the
+ * steered, filled, bumped and due ones now, then each chunk of new ones
+ * as the assign step's commits bring them (always higher nonces). */
 int rw_relayer_step_broadcast(struct rw_relayer *rl)
 {
-	if (!rl->chain_ok)
+	if (!rl->chain_ok && !rl->assigning)
 		return 0;
 	int r = add_resends(rl);
 	if (r < 0)
 		return r;
-	if (rl->n_sends == 0) {
-		rl->first_round = 0;
-		return 0;
-	}
-	qsort(rl->sends, rl->n_sends, sizeof(rl->sends[0]), by_nonce);
+	if (rl->n_sends > 1)
+		qsort(rl->sends, rl->n_sends, sizeof(rl->sends[0]), by_nonce);
 	if (rl->n_bc > rl->n_bctx) {
 		struct rl_bctx *v = realloc(rl->bctx, rl->n_bc * sizeof(*v));
 		if (!v)
@@ -419,14 +458,17 @@ int rw_relayer_step_broadcast(struct rw_relayer *rl)
 		rl->bctx = v;
 		rl->n_bctx = rl->n_bc;
 	}
-	rl->bcast_pending = 0;
+	rl->sent_written = 0;
 	for (size_t e = 0; e < rl->n_bc; e++) {
-		struct rl_bctx *c = &rl->bctx[e];
-		*c = (struct rl_bctx){ rl, e, 0, 0 };
-		if (send_chunk(c) == 0)
-			rl->bcast_pending++;
+		rl->bctx[e] = (struct rl_bctx){ .rl = rl, .endpoint = e };
+		kick(&rl->bctx[e]);
 	}
-	return rl->bcast_pending > 0 ? 1 : 0;
+	if (bcast_done(rl)) {
+		rl->first_round = 0;
+		return 0;
+	}
+	rl->bcast_active = 1;
+	return 1;
 }
 
 /* ---- what the answers were ----------------------------------------------------------- */
@@ -459,6 +501,9 @@ static void log_send(struct rw_relayer *rl, const struct rl_send *s)
 	}
 }
 
+/* The answers are stored while the broadcast goes on: the next round's
+ * first database job queues behind these on the same connection, so it
+ * reads them; a failure only means the same bytes are offered again. */
 static void on_sent_written(struct rw_pg *pg, const struct rw_pg_reply *reply, void *arg)
 {
 	struct rw_relayer *rl = arg;
@@ -467,36 +512,63 @@ static void on_sent_written(struct rw_pg *pg, const struct rw_pg_reply *reply, v
 	if (reply->error)
 		rw_relayer_pg_failed(rl, "storing broadcast results", reply);
 	rw_relayer_hook(rl, RW_RELAYER_STEP_SENT);
-	rw_relayer_next(rl);
 }
 
-int rw_relayer_step_sent_write(struct rw_relayer *rl)
+/* Stores the answers of sends [rl->sent_written, to) in one statement
+ * (rw_relayer_sent_many), not waited for. Returns 0 or an error (logged;
+ * those sends stay signed or sent as they were: offered again later). */
+static int sent_flush(struct rw_relayer *rl, size_t to)
 {
-	if (rl->n_sends == 0)
+	size_t from = rl->sent_written;
+	if (to <= from)
 		return 0;
+	rl->sent_written = to;
 	struct rw_pg_job *job = rw_pg_job_new(0);
 	if (!job)
 		return RW_ENOMEM;
-	int r = 0;
-	for (size_t i = 0; r == 0 && i < rl->n_sends; i++) {
+	struct rl_arr ids = { 0 }, accepted = { 0 }, classes = { 0 }, messages = { 0 };
+	for (size_t i = from; i < to; i++) {
 		const struct rl_send *s = &rl->sends[i];
 		log_send(rl, s);
-		struct rl_args a = { 0 };
-		rw_relayer_arg_i64(&a, s->id);
-		rw_relayer_arg_u64(&a, rl->head);
-		rw_relayer_arg_text(&a, s->best == B_ACCEPTED ? "true" : "false");
-		rw_relayer_arg_text(&a, rw_rpc_class_name(s->cls));
-		rw_relayer_arg_text(&a, s->message);
-		r = rw_relayer_job_add(
-			job,
-			"SELECT rw_relayer_sent($1::bigint, $2::bigint, $3::boolean, "
-			"$4, $5)",
-			&a);
+		rw_relayer_arr_i64(&ids, s->id);
+		rw_relayer_arr_text(&accepted, s->best == B_ACCEPTED ? "t" : "f");
+		rw_relayer_arr_text(&classes, rw_rpc_class_name(s->cls));
+		rw_relayer_arr_text(&messages, s->message);
 	}
-	if (r < 0) {
+	struct rl_args a = { 0 };
+	rw_relayer_arg_arr(&a, &ids);
+	rw_relayer_arg_u64(&a, rl->head);
+	rw_relayer_arg_arr(&a, &accepted);
+	rw_relayer_arg_arr(&a, &classes);
+	rw_relayer_arg_arr(&a, &messages);
+	int r = rw_relayer_job_add(job,
+				   "SELECT rw_relayer_sent_many($1::bigint[], $2::bigint, "
+				   "$3::boolean[], $4::text[], $5::text[])",
+				   &a);
+	if (r == 0)
+		r = rw_relayer_submit(rl, job, on_sent_written);
+	else
 		rw_pg_job_free(job);
-		return r;
-	}
-	r = rw_relayer_submit(rl, job, on_sent_written);
-	return r < 0 ? r : 1;
+	if (r < 0)
+		rw_relayer_say(rl, RW_RELAYER_WARN, "cannot store broadcast results: %s",
+			       rw_strerror(r));
+	return r;
+}
+
+void rw_relayer_sent_progress(struct rw_relayer *rl, int all)
+{
+	size_t done = rl->n_sends;
+	for (size_t e = 0; e < rl->n_bc; e++)
+		if (!rl->bctx[e].dead && rl->bctx[e].next < done)
+			done = rl->bctx[e].next;
+	if (all || done - rl->sent_written >= RL_BCAST_CHUNK)
+		(void)sent_flush(rl, done);
+}
+
+/* The answers not stored yet (every send was answered by then). */
+int rw_relayer_step_sent_write(struct rw_relayer *rl)
+{
+	(void)sent_flush(rl, rl->n_sends);
+	rl->sent_written = 0;
+	return 0;
 }

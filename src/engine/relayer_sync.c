@@ -175,29 +175,39 @@ static const char sql_sync[] =
 
 /* The attempts of every open nonce: one with a current attempt, or a mined
  * one not yet final (or, without a finalized tag, above the settle
- * depth). The open nonces are found first, once, each half through its own
+ * depth); a nonce whose receipt is confirmed only when $4 (every
+ * RL_RECHECK_MS: its receipt is asked again for reorgs, a reorg that deep
+ * being an error to report, not a step of the normal path). The open nonces are found first, once, each half through its own
  * partial index (relayer_tx_one_current; relayer_receipt_open, bounded by
  * block number), so a round costs what is open, never the signer's whole
- * history; then their attempts by (chain, signer, nonce). */
+ * history; then their attempts by (chain, signer, nonce). Each lookup of
+ * relayer_tx is a LATERAL subquery behind OFFSET 0, so it can only be an
+ * index lookup by hash or by (chain, signer, nonce): on young tables, whose
+ * statistics say "one row", the planner otherwise joins by scanning the
+ * signer's whole history once per open nonce. */
 static const char sql_txs[] =
 	"WITH open AS MATERIALIZED ("
 	"SELECT nonce FROM relayer_tx WHERE chain_id = $1::bigint AND signer = $2::bytea "
 	"AND state IN ('signed', 'sent') "
 	"UNION "
-	"SELECT o.nonce FROM relayer_receipt orc JOIN relayer_tx o ON o.hash = orc.tx_hash "
+	"SELECT o.nonce FROM relayer_receipt orc CROSS JOIN LATERAL ("
+	"SELECT x.nonce, x.chain_id, x.signer, x.state FROM relayer_tx x "
+	"WHERE x.hash = orc.tx_hash OFFSET 0) o "
 	"WHERE orc.chain_id = $1::bigint AND NOT orc.final AND orc.block_number > $3::bigint "
+	"AND (NOT orc.confirmed OR $4::boolean) "
 	"AND o.chain_id = $1::bigint AND o.signer = $2::bytea AND o.state = 'mined') "
 	"SELECT t.id, coalesce(t.intent_id, 0), coalesce(i.key, ''), t.nonce, t.attempt, t.state, "
 	"t.type, coalesce(t.gas_price, 0), coalesce(t.max_fee_per_gas, 0), "
 	"coalesce(t.max_priority_fee_per_gas, 0), t.gas_limit, "
 	"CASE WHEN t.kind = 'intent' THEN i.value ELSE 0 END, "
-	"encode(t.hash, 'hex'), encode(t.raw, 'hex'), "
+	"encode(t.hash, 'hex'), "
+	"CASE WHEN t.state IN ('signed', 'sent') THEN encode(t.raw, 'hex') ELSE '' END, "
 	"coalesce((extract(epoch FROM now() - t.sent_at) * 1000)::bigint, -1), "
 	"coalesce((extract(epoch FROM now() - t.last_sent_at) * 1000)::bigint, -1), "
 	"coalesce(t.sent_block, -1), coalesce(r.block_number, -1), "
 	"coalesce(encode(r.block_hash, 'hex'), ''), t.kind "
-	"FROM open JOIN relayer_tx t ON t.chain_id = $1::bigint AND t.signer = $2::bytea "
-	"AND t.nonce = open.nonce "
+	"FROM open CROSS JOIN LATERAL (SELECT x.* FROM relayer_tx x WHERE x.chain_id = $1::bigint "
+	"AND x.signer = $2::bytea AND x.nonce = open.nonce OFFSET 0) t "
 	"LEFT JOIN relayer_intent i ON i.id = t.intent_id "
 	"LEFT JOIN relayer_receipt r ON r.tx_hash = t.hash "
 	"WHERE t.state <> 'lost' "
@@ -259,6 +269,7 @@ static int add_txs_query(struct rw_relayer *rl, struct rw_pg_job *job)
 				? (int64_t)(rl->head - rl->p.opts.settle_depth)
 				: -1;
 	rw_relayer_arg_i64(&a, floor);
+	rw_relayer_arg_text(&a, rl->recheck ? "true" : "false");
 	int r = rw_relayer_job_add(job, sql_txs, &a);
 	if (r == 0) {
 		rw_relayer_arg_u64(&a, rl->chain_id);
@@ -292,7 +303,8 @@ static enum rl_tx_state tx_state(const char *s)
 	return RL_TX_LOST;
 }
 
-/* Reads one row of sql_txs into t (t->raw allocated). */
+/* Reads one row of sql_txs into t (t->raw allocated; its bytes only for a
+ * current attempt, the only kind that is sent, bumped or cancelled). */
 static int read_tx(struct rl_tx *t, const PGresult *res, int row)
 {
 	int64_t v[7];
@@ -487,6 +499,10 @@ int rw_relayer_step_load(struct rw_relayer *rl)
 			       "gas balance status %s -> %s", status_name(rl->status),
 			       status_name(status));
 	rl->status = rl->st.status = status;
+	uint64_t now = uv_now(rl->loop);
+	rl->recheck = rl->recheck_ms == 0 || now - rl->recheck_ms >= RL_RECHECK_MS;
+	if (rl->recheck)
+		rl->recheck_ms = now;
 	struct rw_pg_job *job = rw_pg_job_new(0);
 	if (!job)
 		return RW_ENOMEM;
