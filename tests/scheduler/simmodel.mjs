@@ -301,7 +301,7 @@ export class Planner {
     const stops = [];
     for (const i of model.instances) {
       if (!isLive(i.status) || touched.has(i.account)) continue;
-      if (r() < 0.035) {
+      if (r() < 0.012) {
         stops.push({ instance: i, reason: r() < 0.35 ? 'Terminated' : 'Stopped' });
         touched.add(i.account);
       }
