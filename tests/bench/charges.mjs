@@ -78,14 +78,23 @@ async function sendUnsigned(url, txs) {
   return hashes;
 }
 
-/** Mines blocks until `from` has used nonce `nonce` (automine off). */
-async function mineUntil(url, from, nonce) {
+/**
+ * Mines blocks until `from` has used nonce `nonce` (automine off), each at
+ * the base fee `baseFee`: full blocks would otherwise raise it by 12.5% a
+ * block until the waiting transactions' fee cap is below it and anvil drops
+ * them.
+ */
+async function mineUntil(url, from, nonce, baseFee) {
   let blocks = 0;
-  while (Number(await rpc(url, 'eth_getTransactionCount', [from, 'latest'])) < nonce) {
+  for (;;) {
+    const used = Number(await rpc(url, 'eth_getTransactionCount', [from, 'latest']));
+    if (used >= nonce) return blocks;
+    const pool = await rpc(url, 'txpool_status');
+    if (Number(pool.pending) + Number(pool.queued) === 0) throw new Error(`${from}: nonce ${used} of ${nonce}, nothing left to mine`);
+    await rpc(url, 'anvil_setNextBlockBaseFeePerGas', [hex(baseFee)]);
     await rpc(url, 'evm_mine');
     blocks++;
   }
-  return blocks;
 }
 
 /** Checks that every receipt succeeded. */
@@ -116,29 +125,31 @@ async function setup(state) {
   const operator = dn.accounts.operator.address;
   const provider = dn.accounts.provider.address;
   const t0 = Date.now();
+  const baseFee = BigInt((await rpc(rpcUrl, 'eth_getBlockByNumber', ['latest', false])).baseFeePerGas);
+  const fees = { maxFeePerGas: hex(baseFee * 4n + 1_000_000_000n), maxPriorityFeePerGas: hex(1_000_000_000n) };
   // The accounts: 10 USDC each, deposited by user1.
   const accounts = Array.from({ length: ACCOUNTS }, (_, k) => ethers.getAddress(ethers.dataSlice(ethers.id(`bench-account-${k}`), 12)));
   let nonce = Number(await rpc(rpcUrl, 'eth_getTransactionCount', [user1, 'latest']));
-  const deposits = [{ from: user1, to: usdc, gas: hex(100000), nonce: hex(nonce++),
+  const deposits = [{ from: user1, to: usdc, gas: hex(100000), nonce: hex(nonce++), ...fees,
     data: tokenI.encodeFunctionData('approve', [balance, 10_000_000n * BigInt(ACCOUNTS)]) }];
   for (const acct of accounts) {
-    deposits.push({ from: user1, to: balance, gas: hex(150000), nonce: hex(nonce++),
+    deposits.push({ from: user1, to: balance, gas: hex(150000), nonce: hex(nonce++), ...fees,
       data: balanceI.encodeFunctionData('deposit', [acct, 10_000_000n, 0n, ethers.id(`bench-ref-${acct}`)]) });
   }
   await rpc(rpcUrl, 'evm_setAutomine', [false]);
   const depHashes = await sendUnsigned(rpcUrl, deposits);
-  await mineUntil(rpcUrl, user1, nonce);
+  await mineUntil(rpcUrl, user1, nonce, baseFee);
   await allOk(rpcUrl, depHashes, 'deposits');
   // The instances, by the operator.
   nonce = Number(await rpc(rpcUrl, 'eth_getTransactionCount', [operator, 'latest']));
   const creates = [];
   for (let k = 0; k < N; k++) {
-    creates.push({ from: operator, to: balance, gas: hex(250000), nonce: hex(nonce++),
+    creates.push({ from: operator, to: balance, gas: hex(250000), nonce: hex(nonce++), ...fees,
       data: balanceI.encodeFunctionData('createInstance',
         [ethers.id(`bench-instance-${k}`), accounts[k % ACCOUNTS], provider, PRICE]) });
   }
   const createHashes = await sendUnsigned(rpcUrl, creates);
-  const blocks = await mineUntil(rpcUrl, operator, nonce);
+  const blocks = await mineUntil(rpcUrl, operator, nonce, baseFee);
   await rpc(rpcUrl, 'evm_setAutomine', [true]);
   await allOk(rpcUrl, createHashes, 'createInstance');
   console.error(`bench-charges: ${N} instances of ${ACCOUNTS} accounts created in ${blocks} blocks (${secs(Date.now() - t0)} s)`);
@@ -155,6 +166,29 @@ async function setup(state) {
     }
   });
   return { dn, a, url, rpcUrl, balance, config, user2: dn.accounts.user2 };
+}
+
+/**
+ * The node's block production for both measurements: anvil automines, but a
+ * block takes only what fits its gas limit (30M: about 16 charge calls of
+ * 49 instances) and what is left waits for the next transaction to arrive.
+ * This mines another block whenever transactions wait (checked every 20
+ * ms), as a node producing blocks back to back would.
+ */
+function miner(url) {
+  let stop = false;
+  let blocks = 0;
+  const done = (async () => {
+    while (!stop) {
+      const pool = await rpc(url, 'txpool_status');
+      if (Number(pool.pending) > 0) {
+        await rpc(url, 'evm_mine');
+        blocks++;
+      } else await sleep(20);
+    }
+    return blocks;
+  })();
+  return { stop: () => { stop = true; return done; } };
 }
 
 /** Counts sampled from the database every 10 ms until `done`; the first time each reached its goal. */
@@ -200,6 +234,7 @@ async function ours(env) {
   env.dueBlock = Number(due.number);
   env.dueTime = Number(due.timestamp);
   const s = sampler(url, t0);
+  const m = miner(rpcUrl);
   const deadline = Date.now() + 900000;
   while (s.first.confirmed === undefined || s.first.mirror === undefined) {
     if (Date.now() > deadline) {
@@ -209,6 +244,7 @@ async function ours(env) {
     await sleep(50);
   }
   await s.done;
+  const minerBlocks = await m.stop();
   const st = await stopRunwayd(d, 'SIGTERM');
   env.d = null;
   if (st.code !== 0) throw new Error(`runwayd exit ${JSON.stringify(st)}`);
@@ -223,7 +259,7 @@ async function ours(env) {
   const logText = fs.readFileSync(log, 'utf8');
   const batchLines = logText.split('\n').filter((l) => /scheduler\] filed charge:/.test(l)).length;
   return { first: s.first, txs: Number(txs), gas: BigInt(gas), instances: Number(instances), cycles: Number(cycles),
-    sent, batchLines };
+    sent, batchLines, minerBlocks };
 }
 
 async function ceiling(env, sent) {
@@ -244,12 +280,14 @@ async function ceiling(env, sent) {
     }));
   }
   const t0 = performance.now();
+  const m = miner(rpcUrl);
   for (let i = 0; i < raws.length; i += 100) {
     await rpcBatch(rpcUrl, raws.slice(i, i + 100).map((r) => ['eth_sendRawTransaction', [r]]));
   }
   const last = ethers.keccak256(raws[raws.length - 1]);
   while (!(await rpc(rpcUrl, 'eth_getTransactionReceipt', [last]))) await sleep(5);
   const t = performance.now() - t0;
+  await m.stop();
   const chain = await chargedOnChain(rpcUrl, env.balance, env.dueBlock);
   if (chain.ids !== N) throw new Error(`ceiling: ${chain.ids} instances charged, expected ${N}`);
   return t;
