@@ -1,0 +1,320 @@
+// charges.mjs: issue #7's benchmark: N Balance instances due at the same
+// moment; how long until every charge is confirmed, in how many
+// transactions, at what gas per instance, against the node's own ceiling for
+// the same transactions (run by tools/bench-charges under tests/pg/with-pg;
+// printed figures, not a test).
+//
+// Set-up (not timed): a devnet (tools/devnet: anvil, automining), 100
+// accounts funded through deposit(), N instances created by the Balance
+// operator with createInstance (eth_sendTransaction from anvil's unlocked
+// account, automine off, as many per block as the block gas limit takes):
+// real instances of the real contract, their periods beginning within a few
+// seconds of each other. runwayd (indexer, relayer, scheduler; the build in
+// RUNWAY_BIN_DIR) follows the chain with confirmations 0 and the given poll
+// interval; the chain's state is saved (evm_snapshot).
+//
+// Ours: chain time jumps a day and a block is mined: from that block's
+// wall-clock moment, every instance is due. Timed until the mirror holds
+// every instance's Charged (runway's views say it is paid) and every charge
+// intent is confirmed; on the way, when the claims were filed, sent and
+// mined (sampled every 10 ms from the database).
+// Ceiling: runwayd stopped, the chain reverted to the saved state, the due
+// block mined again at the same timestamp, and the very transactions the
+// relayer sent (same count, same calldata, same gas limits) pre-signed by
+// another account and sent straight to the node in JSON-RPC batches of 100:
+// timed from the first send to the last receipt.
+//
+// Usage: charges.mjs [--instances N] [--poll-ms MS] [--batch-size N]
+//                    [--batch-gas N] [--max-batches N] [--max-inflight N]
+// Environment: RUNWAY_TEST_DATABASE_URL (with-pg), RUNWAY_BIN_DIR.
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  RELAYER_PASS_ENV, actors, createDatabase, devnetDown, devnetUp, ethers, makeKeystore, sleep, sql,
+  startRunwayd, stopRunwayd, tempDir, waitCaughtUp, writeConfig,
+} from '../indexer/helpers.mjs';
+import { iface } from '../../tools/lib/deploy.mjs';
+
+const CHAIN = 31337;
+const DAY = 86400;
+const ACCOUNTS = 100;
+const PRICE = 10_000n; // 0.01 USDC a day: 100 instances cost an account 2 USDC to create
+
+const opts = { instances: 10000, 'poll-ms': 200, 'batch-size': 0, 'batch-gas': 0, 'max-batches': 0, 'max-inflight': 0 };
+for (let i = 2; i < process.argv.length; i += 2) {
+  const k = process.argv[i].replace(/^--/, '');
+  const v = Number(process.argv[i + 1]);
+  if (!(k in opts) || !Number.isInteger(v) || v < 0) {
+    console.error(`charges.mjs: bad option ${process.argv[i]} ${process.argv[i + 1] ?? ''} (see the header)`);
+    process.exit(2);
+  }
+  opts[k] = v;
+}
+const N = opts.instances;
+const balanceI = iface('Balance');
+const tokenI = iface('TestToken');
+const hex = (n) => '0x' + BigInt(n).toString(16);
+const secs = (ms) => (ms / 1000).toFixed(2);
+
+async function rpcBatch(url, calls) {
+  const body = calls.map(([method, params], id) => ({ jsonrpc: '2.0', id, method, params }));
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const out = await res.json();
+  const byId = new Map(out.map((r) => [r.id, r]));
+  return calls.map((c, id) => {
+    const r = byId.get(id);
+    if (!r || r.error) throw new Error(`${c[0]}: ${r ? r.error.message : 'no answer'}`);
+    return r.result;
+  });
+}
+const rpc = async (url, method, params = []) => (await rpcBatch(url, [[method, params]]))[0];
+
+/** Sends eth_sendTransaction for each tx (unlocked accounts), 500 per HTTP batch. */
+async function sendUnsigned(url, txs) {
+  const hashes = [];
+  for (let i = 0; i < txs.length; i += 500) {
+    hashes.push(...await rpcBatch(url, txs.slice(i, i + 500).map((t) => ['eth_sendTransaction', [t]])));
+  }
+  return hashes;
+}
+
+/**
+ * Mines blocks until `from` has used nonce `nonce` (automine off), each at
+ * the base fee `baseFee`: full blocks would otherwise raise it by 12.5% a
+ * block until the waiting transactions' fee cap is below it and anvil drops
+ * them.
+ */
+async function mineUntil(url, from, nonce, baseFee) {
+  let blocks = 0;
+  for (;;) {
+    const used = Number(await rpc(url, 'eth_getTransactionCount', [from, 'latest']));
+    if (used >= nonce) return blocks;
+    const pool = await rpc(url, 'txpool_status');
+    if (Number(pool.pending) + Number(pool.queued) === 0) throw new Error(`${from}: nonce ${used} of ${nonce}, nothing left to mine`);
+    await rpc(url, 'anvil_setNextBlockBaseFeePerGas', [hex(baseFee)]);
+    await rpc(url, 'evm_mine');
+    blocks++;
+  }
+}
+
+/** Checks that every receipt succeeded. */
+async function allOk(url, hashes, what) {
+  for (let i = 0; i < hashes.length; i += 500) {
+    const rs = await rpcBatch(url, hashes.slice(i, i + 500).map((h) => ['eth_getTransactionReceipt', [h]]));
+    const bad = rs.findIndex((r) => !r || r.status !== '0x1');
+    if (bad >= 0) throw new Error(`${what}: transaction ${hashes[i + bad]} failed or missing`);
+  }
+}
+
+/** Charged logs of period 1 from block `from` on (the chain's count of charges). */
+async function chargedOnChain(url, balance, from) {
+  const topic = balanceI.getEvent('Charged').topicHash;
+  const logs = await rpc(url, 'eth_getLogs', [{ address: balance, fromBlock: hex(from), toBlock: 'latest', topics: [topic] }]);
+  const ids = new Set(logs.map((l) => l.topics[1]));
+  return { logs: logs.length, ids: ids.size };
+}
+
+async function setup(state) {
+  const dn = devnetUp(state);
+  const a = actors(dn);
+  const url = createDatabase('bench_charges');
+  const rpcUrl = dn.rpc_url;
+  const balance = dn.balance.address;
+  const usdc = dn.tokens.USDC.address;
+  const user1 = dn.accounts.user1.address;
+  const operator = dn.accounts.operator.address;
+  const provider = dn.accounts.provider.address;
+  const t0 = Date.now();
+  const baseFee = BigInt((await rpc(rpcUrl, 'eth_getBlockByNumber', ['latest', false])).baseFeePerGas);
+  const fees = { maxFeePerGas: hex(baseFee * 4n + 1_000_000_000n), maxPriorityFeePerGas: hex(1_000_000_000n) };
+  // The accounts: 10 USDC each, deposited by user1.
+  const accounts = Array.from({ length: ACCOUNTS }, (_, k) => ethers.getAddress(ethers.dataSlice(ethers.id(`bench-account-${k}`), 12)));
+  let nonce = Number(await rpc(rpcUrl, 'eth_getTransactionCount', [user1, 'latest']));
+  const deposits = [{ from: user1, to: usdc, gas: hex(100000), nonce: hex(nonce++), ...fees,
+    data: tokenI.encodeFunctionData('approve', [balance, 10_000_000n * BigInt(ACCOUNTS)]) }];
+  for (const acct of accounts) {
+    deposits.push({ from: user1, to: balance, gas: hex(150000), nonce: hex(nonce++), ...fees,
+      data: balanceI.encodeFunctionData('deposit', [acct, 10_000_000n, 0n, ethers.id(`bench-ref-${acct}`)]) });
+  }
+  await rpc(rpcUrl, 'evm_setAutomine', [false]);
+  const depHashes = await sendUnsigned(rpcUrl, deposits);
+  await mineUntil(rpcUrl, user1, nonce, baseFee);
+  await allOk(rpcUrl, depHashes, 'deposits');
+  // The instances, by the operator.
+  nonce = Number(await rpc(rpcUrl, 'eth_getTransactionCount', [operator, 'latest']));
+  const creates = [];
+  for (let k = 0; k < N; k++) {
+    creates.push({ from: operator, to: balance, gas: hex(250000), nonce: hex(nonce++), ...fees,
+      data: balanceI.encodeFunctionData('createInstance',
+        [ethers.id(`bench-instance-${k}`), accounts[k % ACCOUNTS], provider, PRICE]) });
+  }
+  const createHashes = await sendUnsigned(rpcUrl, creates);
+  const blocks = await mineUntil(rpcUrl, operator, nonce, baseFee);
+  await rpc(rpcUrl, 'evm_setAutomine', [true]);
+  await allOk(rpcUrl, createHashes, 'createInstance');
+  console.error(`bench-charges: ${N} instances of ${ACCOUNTS} accounts created in ${blocks} blocks (${secs(Date.now() - t0)} s)`);
+
+  const keystore = makeKeystore(state, dn.accounts.consensus.private_key);
+  const config = writeConfig(state, path.join(state, 'devnet.json'), (cfg, ch) => {
+    ch.relayer = { keystore, passphrase_env: RELAYER_PASS_ENV };
+    if (opts['max-inflight']) ch.relayer.max_inflight = opts['max-inflight'];
+    ch.poll_interval_ms = opts['poll-ms'];
+    ch.confirmations = 0;
+    ch.scheduler = {};
+    for (const k of ['batch-size', 'batch-gas', 'max-batches']) {
+      if (opts[k]) ch.scheduler[k.replace('-', '_')] = opts[k];
+    }
+  });
+  return { dn, a, url, rpcUrl, balance, config, user2: dn.accounts.user2 };
+}
+
+/**
+ * The node's block production for both measurements: anvil automines, but a
+ * block takes only what fits its gas limit (30M: about 16 charge calls of
+ * 49 instances) and what is left waits for the next transaction to arrive.
+ * This mines another block whenever transactions wait (checked every 20
+ * ms), as a node producing blocks back to back would.
+ */
+function miner(url) {
+  let stop = false;
+  let blocks = 0;
+  const done = (async () => {
+    while (!stop) {
+      const pool = await rpc(url, 'txpool_status');
+      if (Number(pool.pending) > 0) {
+        await rpc(url, 'evm_mine');
+        blocks++;
+      } else await sleep(20);
+    }
+    return blocks;
+  })();
+  return { stop: () => { stop = true; return done; } };
+}
+
+/** Counts sampled from the database every 10 ms until `done`; the first time each reached its goal. */
+function sampler(url, t0) {
+  const first = {};
+  const q = `SELECT
+    (SELECT count(*) FROM scheduler_claim WHERE action = 'charge'),
+    (SELECT count(*) FROM scheduler_claim c JOIN relayer_intent i ON i.id = c.intent_id
+      WHERE c.action = 'charge' AND i.state <> 'queued'),
+    (SELECT count(*) FROM scheduler_claim c JOIN relayer_intent i ON i.id = c.intent_id
+      WHERE c.action = 'charge' AND i.state IN ('confirmed', 'final')),
+    (SELECT count(*) FROM ev_balance_charged WHERE period = 1)`;
+  const names = ['filed', 'sent', 'confirmed', 'mirror'];
+  let stop = false;
+  const done = (async () => {
+    while (!stop) {
+      const row = sql(url, q)[0].map(Number);
+      const t = performance.now() - t0;
+      row.forEach((v, k) => {
+        if (v > 0 && first[`${names[k]}_first`] === undefined) first[`${names[k]}_first`] = t;
+        if (v >= N && first[names[k]] === undefined) first[names[k]] = t;
+      });
+      if (first.confirmed !== undefined && first.mirror !== undefined) return;
+      await sleep(10);
+    }
+  })();
+  return { first, done, stop: () => { stop = true; } };
+}
+
+async function ours(env) {
+  const { url, rpcUrl } = env;
+  const log = path.join(env.state, 'runwayd.log');
+  const d = startRunwayd(env.config, url, log, []);
+  env.d = d;
+  await waitCaughtUp(url, env.a.provider, CHAIN, d, 300000);
+  // Let the first cycles pass (nothing is due yet), then save the chain.
+  await sleep(3 * opts['poll-ms']);
+  env.snapshot = await rpc(rpcUrl, 'evm_snapshot');
+  await rpc(rpcUrl, 'evm_increaseTime', [DAY + 60]);
+  const t0 = performance.now();
+  await rpc(rpcUrl, 'evm_mine');
+  const due = await rpc(rpcUrl, 'eth_getBlockByNumber', ['latest', false]);
+  env.dueBlock = Number(due.number);
+  env.dueTime = Number(due.timestamp);
+  const s = sampler(url, t0);
+  const m = miner(rpcUrl);
+  const deadline = Date.now() + 900000;
+  while (s.first.confirmed === undefined || s.first.mirror === undefined) {
+    if (Date.now() > deadline) {
+      s.stop();
+      throw new Error(`not all charged after 900 s: ${JSON.stringify(s.first)}\n${fs.readFileSync(log, 'utf8').slice(-3000)}`);
+    }
+    await sleep(50);
+  }
+  await s.done;
+  const minerBlocks = await m.stop();
+  const st = await stopRunwayd(d, 'SIGTERM');
+  env.d = null;
+  if (st.code !== 0) throw new Error(`runwayd exit ${JSON.stringify(st)}`);
+  const chain = await chargedOnChain(rpcUrl, env.balance, env.dueBlock);
+  if (chain.logs !== N || chain.ids !== N) throw new Error(`the chain has ${chain.logs} Charged logs for ${chain.ids} instances, expected ${N}`);
+  const [[txs, gas, instances, cycles]] = sql(url, `SELECT count(DISTINCT i.id), (SELECT sum(r.gas_used) FROM relayer_receipt r
+      JOIN relayer_intent x ON x.tx_hash = r.tx_hash WHERE x.key LIKE 'charge:%'), count(*),
+      (SELECT count(DISTINCT filed_at) FROM scheduler_claim WHERE action = 'charge')
+    FROM scheduler_claim c JOIN relayer_intent i ON i.id = c.intent_id WHERE c.action = 'charge'`);
+  const sent = sql(url, `SELECT encode(i.calldata, 'hex'), t.gas_limit FROM relayer_intent i
+    JOIN relayer_tx t ON t.hash = i.tx_hash WHERE i.key LIKE 'charge:%' ORDER BY i.nonce`);
+  const logText = fs.readFileSync(log, 'utf8');
+  const batchLines = logText.split('\n').filter((l) => /scheduler\] filed charge:/.test(l)).length;
+  return { first: s.first, txs: Number(txs), gas: BigInt(gas), instances: Number(instances), cycles: Number(cycles),
+    sent, batchLines, minerBlocks };
+}
+
+async function ceiling(env, sent) {
+  const { rpcUrl } = env;
+  const ok = await rpc(rpcUrl, 'evm_revert', [env.snapshot]);
+  if (!ok) throw new Error('evm_revert failed');
+  await rpc(rpcUrl, 'evm_setNextBlockTimestamp', [hex(env.dueTime)]);
+  await rpc(rpcUrl, 'evm_mine');
+  const w = new ethers.Wallet(env.user2.private_key);
+  const nonce0 = Number(await rpc(rpcUrl, 'eth_getTransactionCount', [w.address, 'latest']));
+  const block = await rpc(rpcUrl, 'eth_getBlockByNumber', ['latest', false]);
+  const maxFee = BigInt(block.baseFeePerGas) * 3n + 1_000_000_000n;
+  const raws = [];
+  for (let k = 0; k < sent.length; k++) {
+    raws.push(await w.signTransaction({
+      type: 2, chainId: CHAIN, nonce: nonce0 + k, to: env.balance, value: 0n, gasLimit: BigInt(sent[k][1]),
+      maxFeePerGas: maxFee, maxPriorityFeePerGas: 1_000_000_000n, data: '0x' + sent[k][0],
+    }));
+  }
+  const t0 = performance.now();
+  const m = miner(rpcUrl);
+  for (let i = 0; i < raws.length; i += 100) {
+    await rpcBatch(rpcUrl, raws.slice(i, i + 100).map((r) => ['eth_sendRawTransaction', [r]]));
+  }
+  const last = ethers.keccak256(raws[raws.length - 1]);
+  while (!(await rpc(rpcUrl, 'eth_getTransactionReceipt', [last]))) await sleep(5);
+  const t = performance.now() - t0;
+  await m.stop();
+  const chain = await chargedOnChain(rpcUrl, env.balance, env.dueBlock);
+  if (chain.ids !== N) throw new Error(`ceiling: ${chain.ids} instances charged, expected ${N}`);
+  return t;
+}
+
+const state = tempDir('bench-charges');
+let env = { state };
+try {
+  Object.assign(env, await setup(state));
+  const o = await ours(env);
+  const c = await ceiling(env, o.sent);
+  const f = o.first;
+  const poll = opts['poll-ms'];
+  const done = Math.max(f.confirmed, f.mirror);
+  console.log(`bench-charges: ${N} instances due at block ${env.dueBlock}; poll interval ${poll} ms; `
+    + `${o.txs} charge transactions (${(N / o.txs).toFixed(1)} instances each), ${o.batchLines} batches logged`);
+  console.log(`runway: first claim ${secs(f.filed_first)} s after the due block, all ${N} filed after ${secs(f.filed)} s `
+    + `(${o.cycles} scheduler cycles), all sent after ${secs(f.sent)} s, first confirmed ${secs(f.confirmed_first)} s, `
+    + `all confirmed ${secs(f.confirmed)} s, all in the mirror ${secs(f.mirror)} s`);
+  console.log(`gas: ${o.gas} for ${N} instances: ${(Number(o.gas) / N).toFixed(0)} per instance charged, `
+    + `${(Number(o.gas) / o.txs).toFixed(0)} per transaction`);
+  console.log(`ceiling: the same ${o.sent.length} transactions pre-signed and sent to the node: ${secs(c)} s`);
+  console.log(`result: everything charged and confirmed ${secs(done)} s after the due block, ${secs(done - c)} s after `
+    + `the node's ceiling = ${((done - c) / poll).toFixed(1)} poll intervals (target: 2)`);
+} finally {
+  if (env.d) await stopRunwayd(env.d, 'SIGKILL').catch(() => {});
+  if (env.a) env.a.provider.destroy();
+  devnetDown(state);
+  if (!process.env.RUNWAY_TEST_KEEP) fs.rmSync(state, { recursive: true, force: true });
+}
