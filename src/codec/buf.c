@@ -1,6 +1,8 @@
 /* buf.c: growable byte buffer with a ceiling. */
 #include "buf.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,6 +50,22 @@ int rw_buf_append(struct rw_buf *b, const void *p, size_t n)
 		memcpy(b->p + b->len, p, n);
 	b->len += n;
 	return 0;
+}
+
+int rw_buf_appendf(struct rw_buf *b, const char *fmt, ...)
+{
+	va_list ap, again;
+	va_start(ap, fmt);
+	va_copy(again, ap);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	int r = n < 0 ? RW_EINVAL : rw_buf_reserve(b, (size_t)n + 1);
+	if (r == 0) {
+		vsnprintf((char *)b->p + b->len, (size_t)n + 1, fmt, again);
+		b->len += (size_t)n;
+	}
+	va_end(again);
+	return r;
 }
 
 int rw_buf_push(struct rw_buf *b, uint8_t byte)

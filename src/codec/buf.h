@@ -28,6 +28,11 @@ int rw_buf_reserve(struct rw_buf *b, size_t n);
  * RW_ETOOBIG or RW_ENOMEM; on failure the buffer is unchanged. */
 int rw_buf_append(struct rw_buf *b, const void *p, size_t n);
 
+/* Appends printf-formatted text (no terminating NUL is counted in len; one
+ * spare byte past it must fit under max). Returns 0, RW_EINVAL for a format
+ * error, RW_ETOOBIG or RW_ENOMEM; on failure the buffer is unchanged. */
+int rw_buf_appendf(struct rw_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Appends one byte. Same returns as rw_buf_append. */
 int rw_buf_push(struct rw_buf *b, uint8_t byte);
 

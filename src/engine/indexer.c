@@ -12,6 +12,7 @@
 #include "hex.h"
 #include "indexer_int.h"
 #include "log.h"
+#include "metric.h"
 
 /* ---- logging (engine/log.c) ------------------------------------------ */
 
@@ -1130,20 +1131,6 @@ void rw_indexer_get_stats(struct rw_indexer_stats *ret, const struct rw_indexer 
 	ret->mem_held = ix->mem_held;
 }
 
-static int put(struct rw_buf *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int put(struct rw_buf *out, const char *fmt, ...)
-{
-	char line[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return RW_EINVAL;
-	return rw_buf_append(out, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
-}
-
 struct metric {
 	const char *name, *type, *help;
 };
@@ -1179,14 +1166,14 @@ static const struct metric metrics[] = {
 
 static int head_lines(struct rw_buf *out, const struct metric *m)
 {
-	int r = put(out, "# HELP %s %s\n", m->name, m->help);
-	return r ? r : put(out, "# TYPE %s %s\n", m->name, m->type);
+	return rw_metric_head(out, 1, m->name, m->type, m->help);
 }
 
 static int gauge(struct rw_buf *out, int header, size_t i, const char *chain, uint64_t v)
 {
 	int r = header ? head_lines(out, &metrics[i]) : 0;
-	return r ? r : put(out, "%s{chain=\"%s\"} %" PRIu64 "\n", metrics[i].name, chain, v);
+	return r ? r
+		 : rw_buf_appendf(out, "%s{chain=\"%s\"} %" PRIu64 "\n", metrics[i].name, chain, v);
 }
 
 /* Writes a label value: backslash, quote and newline escaped. */
@@ -1209,9 +1196,10 @@ static int rpc_metrics(struct rw_buf *out, const struct rw_indexer *ix, int head
 		r = head_lines(out, &metrics[17]);
 	for (size_t c = 1; r == 0 && c <= RW_RPC_OTHER; c++)
 		if (c != RW_RPC_CANCELLED)
-			r = put(out, "%s{chain=\"%s\",class=\"%s\"} %" PRIu64 "\n",
-				metrics[17].name, chain, rw_rpc_class_name((enum rw_rpc_class)c),
-				ix->st.rpc_errors[c]);
+			r = rw_buf_appendf(out, "%s{chain=\"%s\",class=\"%s\"} %" PRIu64 "\n",
+					   metrics[17].name, chain,
+					   rw_rpc_class_name((enum rw_rpc_class)c),
+					   ix->st.rpc_errors[c]);
 	for (size_t m = 18; r == 0 && m < sizeof(metrics) / sizeof(metrics[0]); m++) {
 		if (header)
 			r = head_lines(out, &metrics[m]);
@@ -1229,8 +1217,8 @@ static int rpc_metrics(struct rw_buf *out, const struct rw_indexer *ix, int head
 				   : m == 21 ? (double)s.rate_limited
 				   : m == 22 ? s.latency_ms
 					     : (double)s.inflight;
-			r = put(out, "%s{chain=\"%s\",endpoint=\"%s\"} %.6g\n", metrics[m].name,
-				chain, ep, v);
+			r = rw_buf_appendf(out, "%s{chain=\"%s\",endpoint=\"%s\"} %.6g\n",
+					   metrics[m].name, chain, ep, v);
 		}
 	}
 	return r;

@@ -14,6 +14,7 @@
 #include "key.h"
 #include "relayer_int.h"
 #include "log.h"
+#include "metric.h"
 
 /* ---- logging (engine/log.c) ------------------------------------------ */
 
@@ -926,35 +927,14 @@ void rw_relayer_get_stats(struct rw_relayer_stats *ret, const struct rw_relayer 
 	*ret = rl->st;
 }
 
-static int appf(struct rw_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int appf(struct rw_buf *b, const char *fmt, ...)
-{
-	char line[512];
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return RW_EINVAL;
-	return rw_buf_append(b, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
-}
-
-static int head(struct rw_buf *b, int header, const char *name, const char *type, const char *help)
-{
-	if (!header)
-		return 0;
-	int r = appf(b, "# HELP %s %s\n", name, help);
-	return r < 0 ? r : appf(b, "# TYPE %s %s\n", name, type);
-}
-
 /* A gauge or counter with the relayer's labels. */
 static int metric(struct rw_buf *b, const struct rw_relayer *rl, int header, const char *name,
 		  const char *type, const char *help, const char *value)
 {
-	int r = head(b, header, name, type, help);
+	int r = rw_metric_head(b, header, name, type, help);
 	return r < 0 ? r
-		     : appf(b, "%s{chain=\"%s\",signer=\"%s\"} %s\n", name, rl->name, rl->addr_hex,
-			    value);
+		     : rw_buf_appendf(b, "%s{chain=\"%s\",signer=\"%s\"} %s\n", name, rl->name,
+				      rl->addr_hex, value);
 }
 
 static int metric_u64(struct rw_buf *b, const struct rw_relayer *rl, int header, const char *name,
@@ -969,12 +949,13 @@ int rw_relayer_metrics(struct rw_buf *out, const struct rw_relayer *rl, int head
 {
 	const struct rw_relayer_stats *s = &rl->st;
 	char v[RW_U256_DEC_MAX + 8];
-	int r = head(out, header, "runway_relayer_intents", "gauge", "Intents by state.");
+	int r = rw_metric_head(out, header, "runway_relayer_intents", "gauge", "Intents by state.");
 	for (size_t i = 0; r == 0 && i < RL_INTENT_STATES; i++)
-		r = appf(out,
-			 "runway_relayer_intents{chain=\"%s\",signer=\"%s\",state=\"%s\"} %" PRIu64
-			 "\n",
-			 rl->name, rl->addr_hex, intent_states[i], s->intents[i]);
+		r = rw_buf_appendf(
+			out,
+			"runway_relayer_intents{chain=\"%s\",signer=\"%s\",state=\"%s\"} %" PRIu64
+			"\n",
+			rl->name, rl->addr_hex, intent_states[i], s->intents[i]);
 	snprintf(v, sizeof(v), "%.3f", s->oldest_unconfirmed_s);
 	if (r == 0)
 		r = metric(out, rl, header, "runway_relayer_oldest_unconfirmed_seconds", "gauge",
@@ -983,15 +964,17 @@ int rw_relayer_metrics(struct rw_buf *out, const struct rw_relayer *rl, int head
 		r = metric_u64(out, rl, header, "runway_relayer_inflight", "gauge",
 			       "Transactions signed and not yet mined.", s->inflight);
 	if (r == 0)
-		r = head(out, header, "runway_relayer_nonce", "gauge",
-			 "The local next nonce and the chain's counts (latest, pending).");
+		r = rw_metric_head(
+			out, header, "runway_relayer_nonce", "gauge",
+			"The local next nonce and the chain's counts (latest, pending).");
 	const char *kinds[3] = { "local", "chain", "chain_pending" };
 	uint64_t nonces[3] = { s->local_nonce, s->chain_nonce, s->chain_pending_nonce };
 	for (int i = 0; r == 0 && i < 3; i++)
-		r = appf(out,
-			 "runway_relayer_nonce{chain=\"%s\",signer=\"%s\",kind=\"%s\"} %" PRIu64
-			 "\n",
-			 rl->name, rl->addr_hex, kinds[i], nonces[i]);
+		r = rw_buf_appendf(
+			out,
+			"runway_relayer_nonce{chain=\"%s\",signer=\"%s\",kind=\"%s\"} %" PRIu64
+			"\n",
+			rl->name, rl->addr_hex, kinds[i], nonces[i]);
 	rw_u256_format_dec(v, &s->balance);
 	if (r == 0)
 		r = metric(out, rl, header, "runway_relayer_balance_wei", "gauge",
@@ -1024,24 +1007,26 @@ int rw_relayer_metrics(struct rw_buf *out, const struct rw_relayer *rl, int head
 		r = metric_u64(out, rl, header, "runway_relayer_estimate_reverts_total", "counter",
 			       "Gas estimations that reverted.", s->estimate_reverts);
 	if (r == 0)
-		r = head(out, header, "runway_relayer_requests_total", "counter",
-			 "Operators' bump and cancel requests by outcome.");
+		r = rw_metric_head(out, header, "runway_relayer_requests_total", "counter",
+				   "Operators' bump and cancel requests by outcome.");
 	const char *outcomes[2] = { "done", "refused" };
 	uint64_t requests[2] = { s->requests_done, s->requests_refused };
 	for (int i = 0; r == 0 && i < 2; i++)
-		r = appf(out,
-			 "runway_relayer_requests_total{chain=\"%s\",signer=\"%s\",outcome=\"%s\"} "
-			 "%" PRIu64 "\n",
-			 rl->name, rl->addr_hex, outcomes[i], requests[i]);
+		r = rw_buf_appendf(
+			out,
+			"runway_relayer_requests_total{chain=\"%s\",signer=\"%s\",outcome=\"%s\"} "
+			"%" PRIu64 "\n",
+			rl->name, rl->addr_hex, outcomes[i], requests[i]);
 	if (r == 0)
-		r = head(out, header, "runway_relayer_errors_total", "counter",
-			 "Failed requests and broadcast answers by class.");
+		r = rw_metric_head(out, header, "runway_relayer_errors_total", "counter",
+				   "Failed requests and broadcast answers by class.");
 	for (int c = RW_RPC_TRANSPORT; r == 0 && c <= RW_RPC_OTHER; c++)
 		if (s->errors[c])
-			r = appf(out,
-				 "runway_relayer_errors_total{chain=\"%s\",signer=\"%s\",class=\"%"
-				 "s\"} %" PRIu64 "\n",
-				 rl->name, rl->addr_hex, rw_rpc_class_name((enum rw_rpc_class)c),
-				 s->errors[c]);
+			r = rw_buf_appendf(
+				out,
+				"runway_relayer_errors_total{chain=\"%s\",signer=\"%s\",class=\"%"
+				"s\"} %" PRIu64 "\n",
+				rl->name, rl->addr_hex, rw_rpc_class_name((enum rw_rpc_class)c),
+				s->errors[c]);
 	return r;
 }

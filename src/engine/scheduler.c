@@ -10,6 +10,7 @@
 
 #include "err.h"
 #include "log.h"
+#include "metric.h"
 
 _Static_assert((int)RW_SCHEDULER_DEBUG == (int)RW_LOG_DEBUG &&
 		       (int)RW_SCHEDULER_ERROR == (int)RW_LOG_ERROR,
@@ -392,64 +393,47 @@ void rw_scheduler_get_stats(struct rw_scheduler_stats *ret, const struct rw_sche
 
 /* ---- metrics ------------------------------------------------------------------------ */
 
-static int appf(struct rw_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int appf(struct rw_buf *b, const char *fmt, ...)
-{
-	char line[512];
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return RW_EINVAL;
-	return rw_buf_append(b, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
-}
-
-static int head(struct rw_buf *b, int header, const char *name, const char *type, const char *help)
-{
-	if (!header)
-		return 0;
-	int r = appf(b, "# HELP %s %s\n", name, help);
-	return r < 0 ? r : appf(b, "# TYPE %s %s\n", name, type);
-}
-
 int rw_scheduler_metrics(struct rw_buf *out, const struct rw_scheduler *s, int header)
 {
 	const struct rw_scheduler_stats *st = &s->st;
-	int r = head(out, header, "runway_scheduler_cycles_total", "counter",
-		     "Scheduler cycles run (failed ones included).");
+	int r = rw_metric_head(out, header, "runway_scheduler_cycles_total", "counter",
+			       "Scheduler cycles run (failed ones included).");
 	if (r == 0)
-		r = appf(out, "runway_scheduler_cycles_total{chain=\"%s\"} %" PRIu64 "\n", s->name,
-			 st->cycles);
+		r = rw_buf_appendf(out, "runway_scheduler_cycles_total{chain=\"%s\"} %" PRIu64 "\n",
+				   s->name, st->cycles);
 	if (r == 0)
-		r = head(out, header, "runway_scheduler_failed_cycles_total", "counter",
-			 "Cycles with a failed statement (a dead database).");
+		r = rw_metric_head(out, header, "runway_scheduler_failed_cycles_total", "counter",
+				   "Cycles with a failed statement (a dead database).");
 	if (r == 0)
-		r = appf(out, "runway_scheduler_failed_cycles_total{chain=\"%s\"} %" PRIu64 "\n",
-			 s->name, st->failed_cycles);
+		r = rw_buf_appendf(
+			out, "runway_scheduler_failed_cycles_total{chain=\"%s\"} %" PRIu64 "\n",
+			s->name, st->failed_cycles);
 	if (r == 0)
-		r = head(out, header, "runway_scheduler_batches_total", "counter",
-			 "Batch intents filed, by action.");
+		r = rw_metric_head(out, header, "runway_scheduler_batches_total", "counter",
+				   "Batch intents filed, by action.");
 	if (r == 0)
-		r = appf(out,
-			 "runway_scheduler_batches_total{chain=\"%s\",action=\"charge\"} %" PRIu64
-			 "\nrunway_scheduler_batches_total{chain=\"%s\",action=\"refill\"} %" PRIu64
-			 "\n",
-			 s->name, st->charge_batches, s->name, st->refill_batches);
+		r = rw_buf_appendf(
+			out,
+			"runway_scheduler_batches_total{chain=\"%s\",action=\"charge\"} %" PRIu64
+			"\nrunway_scheduler_batches_total{chain=\"%s\",action=\"refill\"} %" PRIu64
+			"\n",
+			s->name, st->charge_batches, s->name, st->refill_batches);
 	if (r == 0)
-		r = head(out, header, "runway_scheduler_claims_total", "counter",
-			 "Instances filed (one claim each), by action.");
+		r = rw_metric_head(out, header, "runway_scheduler_claims_total", "counter",
+				   "Instances filed (one claim each), by action.");
 	if (r == 0)
-		r = appf(out,
-			 "runway_scheduler_claims_total{chain=\"%s\",action=\"charge\"} %" PRIu64
-			 "\nrunway_scheduler_claims_total{chain=\"%s\",action=\"refill\"} %" PRIu64
-			 "\n",
-			 s->name, st->charge_instances, s->name, st->refill_instances);
+		r = rw_buf_appendf(
+			out,
+			"runway_scheduler_claims_total{chain=\"%s\",action=\"charge\"} %" PRIu64
+			"\nrunway_scheduler_claims_total{chain=\"%s\",action=\"refill\"} %" PRIu64
+			"\n",
+			s->name, st->charge_instances, s->name, st->refill_instances);
 	if (r == 0)
-		r = head(out, header, "runway_scheduler_topups_total", "counter",
-			 "Top-up sessions completed or expired, and support flags raised.");
+		r = rw_metric_head(
+			out, header, "runway_scheduler_topups_total", "counter",
+			"Top-up sessions completed or expired, and support flags raised.");
 	if (r == 0)
-		r = appf(
+		r = rw_buf_appendf(
 			out,
 			"runway_scheduler_topups_total{chain=\"%s\",outcome=\"completed\"} %" PRIu64
 			"\nrunway_scheduler_topups_total{chain=\"%s\",outcome=\"expired\"} %" PRIu64
@@ -458,9 +442,10 @@ int rw_scheduler_metrics(struct rw_buf *out, const struct rw_scheduler *s, int h
 			s->name, st->topups_completed, s->name, st->topups_expired, s->name,
 			st->topups_flagged);
 	if (r == 0)
-		r = head(out, header, "runway_scheduler_db_down", "gauge",
-			 "1 when the last cycle failed.");
+		r = rw_metric_head(out, header, "runway_scheduler_db_down", "gauge",
+				   "1 when the last cycle failed.");
 	if (r == 0)
-		r = appf(out, "runway_scheduler_db_down{chain=\"%s\"} %d\n", s->name, st->db_down);
+		r = rw_buf_appendf(out, "runway_scheduler_db_down{chain=\"%s\"} %d\n", s->name,
+				   st->db_down);
 	return r;
 }

@@ -42,6 +42,34 @@ static void grow_and_insert(void **state)
 	rw_buf_free(&b);
 }
 
+/* Formatted appends: longer than any fixed line, exact at the ceiling's
+ * edge (one spare byte), unchanged when refused. */
+static void appendf(void **state)
+{
+	(void)state;
+	struct rw_buf b;
+	rw_buf_init(&b, 4096);
+	assert_int_equal(rw_buf_appendf(&b, "%s=%d;", "a", 42), 0);
+	char big[2000];
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	assert_int_equal(rw_buf_appendf(&b, "[%s]", big), 0);
+	assert_int_equal(b.len, 5 + 2 + 1999);
+	assert_memory_equal(b.p, "a=42;[x", 7);
+	assert_int_equal(b.p[b.len - 1], ']');
+	size_t before = b.len;
+	assert_int_equal(rw_buf_appendf(&b, "%s%s", big, big), RW_ETOOBIG);
+	assert_int_equal(b.len, before);
+	rw_buf_free(&b);
+
+	rw_buf_init(&b, 4);
+	assert_int_equal(rw_buf_appendf(&b, "%d", 123), 0); /* 3 bytes and the spare */
+	assert_int_equal(rw_buf_appendf(&b, "%d", 4), RW_ETOOBIG);
+	assert_int_equal(b.len, 3);
+	assert_memory_equal(b.p, "123", 3);
+	rw_buf_free(&b);
+}
+
 static void release(void **state)
 {
 	(void)state;
@@ -73,9 +101,8 @@ static void wipe(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(ceiling),
-		cmocka_unit_test(grow_and_insert),
-		cmocka_unit_test(release),
+		cmocka_unit_test(ceiling), cmocka_unit_test(grow_and_insert),
+		cmocka_unit_test(appendf), cmocka_unit_test(release),
 		cmocka_unit_test(wipe),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
