@@ -352,11 +352,18 @@ static int is_too_big_body(const struct rw_rpc_result *res)
 	return res->cls == RW_RPC_TRANSPORT && strstr(res->message, "larger than") != NULL;
 }
 
-/* The answer ceiling of r's requests: a range of one block cannot be split,
- * it gets the rpc client's. */
+/* The answer ceiling of r's requests: twice the answer expected (at least
+ * IX_MIN_RESPONSE, at most IX_RANGE_MAX_RESPONSE), so that the answers in
+ * flight stay within twice IX_FETCH_BUDGET whatever the blocks hold; a
+ * range of one block cannot be split: it gets the rpc client's. */
 static size_t max_response(const struct ix_range *r)
 {
-	return r->to > r->from ? IX_RANGE_MAX_RESPONSE : 0;
+	if (r->to == r->from)
+		return 0;
+	size_t m = 2 * r->expect;
+	if (m < IX_MIN_RESPONSE)
+		m = IX_MIN_RESPONSE;
+	return m < IX_RANGE_MAX_RESPONSE ? m : IX_RANGE_MAX_RESPONSE;
 }
 
 /* Adapts the lane's span to an answer of blocks blocks and bytes bytes:
@@ -388,7 +395,7 @@ static void failed(struct ix_range *r, const struct rw_rpc_result *res, const ch
 	}
 	if (is_too_big_body(res)) {
 		r->ix->st.rpc_errors[res->cls]++;
-		too_large(r, NULL, res->message, res->body_size, max_response(r));
+		too_large(r, NULL, res->message, res->body_size, r->limit);
 		return;
 	}
 	char w[96];
@@ -1399,21 +1406,24 @@ int rw_indexer_fetch(struct ix_range *r)
 	for (size_t i = 0; i < n; i++)
 		ok = ok && reqs[i].params;
 	int rc = RW_ENOMEM;
+	r->expect = lane->bpb ? (size_t)((r->to - r->from + 1) * lane->bpb) : IX_TARGET_BYTES;
 	if (ok) {
+		r->limit = max_response(r);
 		struct rw_rpc_send_opts o = { .as_batch = 1,
 					      .raw = RW_RPC_RAW_DELIMITED,
-					      .max_response = max_response(r) };
+					      .max_response = r->limit };
 		rc = rw_rpc_send(r->ix->p.rpc, &o, reqs, n, on_logs, r);
 	} else {
 		for (size_t i = 0; i < n; i++)
 			json_decref(reqs[i].params);
 	}
 	free(reqs);
-	if (rc < 0)
+	if (rc < 0) {
+		r->expect = 0; /* not counted */
 		return rc;
+	}
 	r->state = IX_R_LOGS;
 	r->busy = 1;
-	r->expect = lane->bpb ? (size_t)((r->to - r->from + 1) * lane->bpb) : IX_TARGET_BYTES;
 	r->ix->fetch_bytes += r->expect;
 	return 0;
 }

@@ -33,8 +33,8 @@
  * sets the span to about IX_TARGET_BYTES of eth_getLogs text, growing at most
  * IX_GROWTH times per answer and shrinking at once; a range-too-large error
  * splits the range (at the range the node suggests, else within the span it
- * names, else in half), and so does an answer over IX_RANGE_MAX_RESPONSE (in
- * proportion to its announced size). Window ranges are at most the span too.
+ * names, else in half), and so does an answer over its ceiling (see Memory;
+ * in proportion to its announced size). Window ranges are at most the span too.
  * Answers come in rpc's delimited raw mode: no JSON tree, the logs are read
  * in place with codec/jscan, checked as they are read (block hash equals the
  * header's, no duplicate log index, every field well formed, malformed JSON
@@ -90,11 +90,13 @@
  *
  * Memory, whatever the range. Answers in flight: their expected size (span
  * times the bytes per block of the last answer) stays under
- * IX_FETCH_BUDGET, and each answer of a range of several blocks under
- * IX_RANGE_MAX_RESPONSE (a single block gets the rpc client's ceiling: it
- * cannot be split); rows fetched and not yet committed: under mem_budget
- * (no new range is planned above it); a range whose rows outgrow a buffer's
- * ceiling is split.
+ * IX_FETCH_BUDGET, and each answer of a range of several blocks under twice
+ * its expected size (at least IX_MIN_RESPONSE, at most
+ * IX_RANGE_MAX_RESPONSE; an answer over it splits its range in proportion),
+ * so together under twice the budget (a single block gets the rpc client's
+ * ceiling: it cannot be split); rows fetched and not yet committed: under
+ * mem_budget (no new range is planned above it); a range whose rows outgrow
+ * a buffer's ceiling is split.
  *
  * Lifetimes. A range whose rpc request is out is referenced by that
  * request's callback: when its lane is dropped it moves to the dead list and
@@ -126,8 +128,9 @@
 #define IX_FIRST_SPAN           4                 /* blocks of a lane's first range (slow start) */
 #define IX_GROWTH               4                 /* the span grows at most this much per answer */
 #define IX_TARGET_BYTES         ((size_t)1 << 20) /* eth_getLogs answer per range the span adapts to */
-#define IX_FETCH_BUDGET         ((size_t)24 << 20) /* expected answer bytes in flight, all lanes */
+#define IX_FETCH_BUDGET         ((size_t)16 << 20) /* expected answer bytes in flight, all lanes */
 #define IX_RANGE_MAX_RESPONSE   ((size_t)16 << 20) /* answer ceiling of a range of several blocks */
+#define IX_MIN_RESPONSE         ((size_t)1 << 20)  /* the least answer ceiling of a range */
 #define IX_COMMIT_BYTES         ((size_t)8 << 20)  /* rows of ready ranges merged into one commit */
 #define IX_RANGE_ROWS_MAX       ((size_t)256 << 20) /* bytes of one table's rows in one range */
 #define IX_BACKOFF_MIN_MS       500
@@ -248,6 +251,7 @@ struct ix_range {
 	struct rw_buf hdr_rows; /* headers as COPY rows, built at commit */
 	size_t bytes;           /* memory counted in ix->mem_held */
 	size_t expect;          /* answer bytes expected, counted in ix->fetch_bytes */
+	size_t limit;           /* the answer ceiling of the request out (0: the client's) */
 	int discovers;          /* holds a factory row */
 	int staged;             /* commit through staging tables (decided at commit) */
 	int force_staged;       /* a direct COPY met an existing row: stage from now on */
