@@ -100,7 +100,14 @@ async function ours(env) {
   const signer = env.wallets[3];
   const d = new Driver(env, { key: signer.privateKey, config: { confirmations: 0, poll_interval_ms: 100 },
     env: process.env.BENCH_PGOPTIONS ? { PGOPTIONS: process.env.BENCH_PGOPTIONS } : {},
-    args: ['--max-inflight', String(inflight), '--log-level', process.env.BENCH_LOG_LEVEL || 'warn'] }).start();
+    // anvil now and then keeps an accepted transaction in its pool without
+    // mining it (foundry-rs/foundry#10122), and every later nonce waits
+    // behind it; "already known" answers the same bytes again. A dev chain's
+    // policy: a transaction not mined 2 s and a block after its broadcast is
+    // stuck and bumped (the default, 60 s and 3 blocks, stalls the run a
+    // minute when it happens).
+    args: ['--max-inflight', String(inflight), '--stuck-ms', '2000', '--stuck-blocks', '1',
+      '--log-level', process.env.BENCH_LOG_LEVEL || 'warn'] }).start();
   // One intent first: the driver is up, registered and has seen the chain.
   fileIntent(env, 'bench:warm', { target: env.tokenAddress, data: mintIface.encodeFunctionData('mint', [recipient(OURS), 1]) });
   const poller = new Poller(env.url);
@@ -135,6 +142,7 @@ async function ours(env) {
   }
   if (st.code !== 0) throw new Error(`relayer_driver exit ${JSON.stringify(st)}:\n${d.log.slice(-3000)}`);
   const txs = Number(sql1(env.url, `SELECT count(*) FROM relayer_tx`));
+  // more transactions than intents (+ the warm-up): bumps of stuck ones
   return { secs, filed, txs };
 }
 

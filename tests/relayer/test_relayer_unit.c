@@ -13,6 +13,7 @@
 #include "err.h"
 #include "hex.h"
 #include "relayer.h"
+#include "relayer_int.h"
 #include "rpc_class.h"
 
 #define GWEI 1000000000ull
@@ -279,13 +280,66 @@ static void test_names(void **state)
 	assert_int_equal(o.base_fee_pct, 200);
 }
 
+/* Array parameters: PostgreSQL array literals, one element per row. */
+static void test_arrays(void **state)
+{
+	struct rl_args a = { 0 };
+	struct rl_arr ints = { 0 }, nums = { 0 }, bytes = { 0 }, texts = { 0 }, none = { 0 };
+	rw_relayer_arr_i64(&ints, -5);
+	rw_relayer_arr_u64(&ints, 18446744073709551615u);
+	rw_relayer_arr_null(&ints);
+	rw_u256 big;
+	memset(&big, 0xff, sizeof(big));
+	rw_relayer_arr_u256(&nums, &big);
+	const uint8_t b[2] = { 0xab, 0x01 };
+	rw_relayer_arr_bytea(&bytes, b, 2);
+	rw_relayer_arr_bytea(&bytes, b, 0);
+	rw_relayer_arr_text(&texts, "say \"no\" \\ now");
+	rw_relayer_arr_text(&texts, "caf\xc3\xa9\n");
+	rw_relayer_arg_arr(&a, &ints);
+	rw_relayer_arg_arr(&a, &nums);
+	rw_relayer_arg_arr(&a, &bytes);
+	rw_relayer_arg_arr(&a, &texts);
+	rw_relayer_arg_arr(&a, &none);
+	assert_int_equal(a.n, 5);
+	assert_int_equal(a.oom, 0);
+	assert_string_equal(a.v[0], "{-5,18446744073709551615,NULL}");
+	assert_string_equal(a.v[1], "{115792089237316195423570985008687907853269984665640564039457"
+				    "584007913129639935}");
+	assert_string_equal(a.v[2], "{\"\\\\xab01\",\"\\\\x\"}");
+	assert_string_equal(a.v[3], "{\"say \\\"no\\\" \\\\ now\",\"caf???\"}");
+	assert_string_equal(a.v[4], "{}");
+	assert_null(ints.b.p); /* emptied */
+	struct rw_pg_job *job = rw_pg_job_new(0);
+	assert_non_null(job);
+	assert_int_equal(rw_relayer_job_add(job, "SELECT $1, $2, $3, $4, $5", &a), 0);
+	assert_int_equal(a.n, 0);
+
+	/* past the ceiling: the parameter is not added, the statement fails */
+	struct rl_arr small = { 0 };
+	rw_buf_init(&small.b, 8);
+	rw_relayer_arr_i64(&small, 1234);
+	rw_relayer_arr_i64(&small, 5678);
+	assert_int_equal(small.err, RW_ETOOBIG);
+	rw_relayer_arr_text(&small, "x");
+	rw_relayer_arr_bytea(&small, b, 2);
+	assert_int_equal(small.err, RW_ETOOBIG);
+	rw_relayer_arg_u64(&a, 7);
+	rw_relayer_arg_arr(&a, &small);
+	assert_int_equal(a.oom, 1);
+	assert_int_equal(rw_relayer_job_add(job, "SELECT $1, $2", &a), RW_ENOMEM);
+	assert_int_equal(a.n, 0);
+	assert_int_equal(a.oom, 0);
+	rw_pg_job_free(job);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bump_min),  cmocka_unit_test(test_fees_new),
 		cmocka_unit_test(test_fees_bump), cmocka_unit_test(test_market_parse),
 		cmocka_unit_test(test_gas_limit), cmocka_unit_test(test_revert_reason),
-		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_names),     cmocka_unit_test(test_arrays),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
