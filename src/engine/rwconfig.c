@@ -1297,7 +1297,7 @@ static int parse_scheduler(struct ld *l, const char *cpath, const json_t *chain,
 	if (r == 0)
 		r = opt_uint(l, path, obj, "refill_every", 60, 31536000, 3600, &sc->refill_every);
 	if (r == 0)
-		r = opt_uint(l, path, obj, "max_batches", 1, 1000, 20, &sc->max_batches);
+		r = opt_uint(l, path, obj, "max_batches", 1, 1000, 100, &sc->max_batches);
 	if (r == 0 && sc->enabled.src == RW_CONFIG_FILE && sc->enabled.v &&
 	    (!ch->relayer.enabled || ch->n_balances == 0)) {
 		char p[PATH_LEN];

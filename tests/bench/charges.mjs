@@ -26,7 +26,12 @@
 //
 // Usage: charges.mjs [--instances N] [--poll-ms MS] [--batch-size N]
 //                    [--batch-gas N] [--max-batches N] [--max-inflight N]
-// Environment: RUNWAY_TEST_DATABASE_URL (with-pg), RUNWAY_BIN_DIR.
+//                    [--explain 1]
+// --explain 1: no measurement; runwayd without its scheduler indexes the due
+// block, then the scheduler's statements are timed and explained (EXPLAIN
+// ANALYZE, in a transaction rolled back) against N due instances.
+// Environment: RUNWAY_TEST_DATABASE_URL (with-pg), RUNWAY_BIN_DIR;
+// BENCH_VERBOSE=1 runs runwayd with --verbose, BENCH_LOG=FILE keeps its log.
 import fs from 'node:fs';
 import path from 'node:path';
 import {
@@ -40,7 +45,8 @@ const DAY = 86400;
 const ACCOUNTS = 100;
 const PRICE = 10_000n; // 0.01 USDC a day: 100 instances cost an account 2 USDC to create
 
-const opts = { instances: 10000, 'poll-ms': 200, 'batch-size': 0, 'batch-gas': 0, 'max-batches': 0, 'max-inflight': 0 };
+const opts = { instances: 10000, 'poll-ms': 200, 'batch-size': 0, 'batch-gas': 0, 'max-batches': 0, 'max-inflight': 0,
+  explain: 0 };
 for (let i = 2; i < process.argv.length; i += 2) {
   const k = process.argv[i].replace(/^--/, '');
   const v = Number(process.argv[i + 1]);
@@ -160,7 +166,7 @@ async function setup(state) {
     if (opts['max-inflight']) ch.relayer.max_inflight = opts['max-inflight'];
     ch.poll_interval_ms = opts['poll-ms'];
     ch.confirmations = 0;
-    ch.scheduler = {};
+    ch.scheduler = opts.explain ? { enabled: false } : {};
     for (const k of ['batch-size', 'batch-gas', 'max-batches']) {
       if (opts[k]) ch.scheduler[k.replace('-', '_')] = opts[k];
     }
@@ -221,7 +227,7 @@ function sampler(url, t0) {
 async function ours(env) {
   const { url, rpcUrl } = env;
   const log = path.join(env.state, 'runwayd.log');
-  const d = startRunwayd(env.config, url, log, []);
+  const d = startRunwayd(env.config, url, log, process.env.BENCH_VERBOSE ? ['--verbose'] : []);
   env.d = d;
   await waitCaughtUp(url, env.a.provider, CHAIN, d, 300000);
   // Let the first cycles pass (nothing is due yet), then save the chain.
@@ -257,6 +263,7 @@ async function ours(env) {
   const sent = sql(url, `SELECT encode(i.calldata, 'hex'), t.gas_limit FROM relayer_intent i
     JOIN relayer_tx t ON t.hash = i.tx_hash WHERE i.key LIKE 'charge:%' ORDER BY i.nonce`);
   const logText = fs.readFileSync(log, 'utf8');
+  if (process.env.BENCH_LOG) fs.writeFileSync(process.env.BENCH_LOG, logText);
   const batchLines = logText.split('\n').filter((l) => /scheduler\] filed charge:/.test(l)).length;
   return { first: s.first, txs: Number(txs), gas: BigInt(gas), instances: Number(instances), cycles: Number(cycles),
     sent, batchLines, minerBlocks };
@@ -293,10 +300,29 @@ async function ceiling(env, sent) {
   return t;
 }
 
-const state = tempDir('bench-charges');
-let env = { state };
-try {
-  Object.assign(env, await setup(state));
+/** --explain: the scheduler's statements against N due instances, explained. */
+async function explain(env) {
+  const { url, rpcUrl } = env;
+  const d = startRunwayd(env.config, url, path.join(env.state, 'runwayd.log'), []);
+  env.d = d;
+  await waitCaughtUp(url, env.a.provider, CHAIN, d, 300000);
+  await rpc(rpcUrl, 'evm_increaseTime', [DAY + 60]);
+  await rpc(rpcUrl, 'evm_mine');
+  await waitCaughtUp(url, env.a.provider, CHAIN, d, 300000);
+  await stopRunwayd(d, 'SIGTERM');
+  env.d = null;
+  const run = (q) => sql(url, q).map((r) => r.join(' | ')).join('\n');
+  const args = `${CHAIN}, ${opts['batch-size'] || 50}, ${opts['batch-gas'] || 3000000}, 3600, ${opts['max-batches'] || 20}, 32`;
+  console.log(run(`EXPLAIN (ANALYZE, BUFFERS) SELECT * FROM scheduler_due WHERE chain_id = ${CHAIN} AND lag_blocks <= 32
+    ORDER BY contract, action, paid_until, instance_id`));
+  for (let k = 0; k < 3; k++) {
+    console.log(run(`BEGIN; CREATE TEMP TABLE t0 AS SELECT clock_timestamp() AS t;
+      SELECT count(*) || ' batches, ' || sum(instances) || ' instances' FROM rw_scheduler_file(${args});
+      SELECT 'rw_scheduler_file: ' || round(extract(epoch FROM clock_timestamp() - t) * 1000) || ' ms' FROM t0; ROLLBACK;`));
+  }
+}
+
+async function measure(env) {
   const o = await ours(env);
   const c = await ceiling(env, o.sent);
   const f = o.first;
@@ -312,6 +338,14 @@ try {
   console.log(`ceiling: the same ${o.sent.length} transactions pre-signed and sent to the node: ${secs(c)} s`);
   console.log(`result: everything charged and confirmed ${secs(done)} s after the due block, ${secs(done - c)} s after `
     + `the node's ceiling = ${((done - c) / poll).toFixed(1)} poll intervals (target: 2)`);
+}
+
+const state = tempDir('bench-charges');
+let env = { state };
+try {
+  Object.assign(env, await setup(state));
+  if (opts.explain) await explain(env);
+  else await measure(env);
 } finally {
   if (env.d) await stopRunwayd(env.d, 'SIGKILL').catch(() => {});
   if (env.a) env.a.provider.destroy();

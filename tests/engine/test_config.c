@@ -922,7 +922,7 @@ static void scheduler_valid(void **state)
 	assert_int_equal(sc->batch_size.v, 50);
 	assert_int_equal(sc->batch_gas.v, 3000000);
 	assert_int_equal(sc->refill_every.v, 3600);
-	assert_int_equal(sc->max_batches.v, 20);
+	assert_int_equal(sc->max_batches.v, 100);
 	assert_int_equal(sc->max_batches.src, RW_CONFIG_DEFAULT);
 	assert_false(rw_config_scheduler_on(&cfg->chains[0]));
 	rw_config_free(cfg);
@@ -960,7 +960,7 @@ static void scheduler_valid(void **state)
 	assert_false(rw_config_scheduler_on(&cfg->chains[0]));
 	text = dump_text(cfg);
 	assert_non_null(strstr(text, "chains[0].scheduler.enabled = false  # file\n"));
-	assert_non_null(strstr(text, "chains[0].scheduler.max_batches = 20  # default\n"));
+	assert_non_null(strstr(text, "chains[0].scheduler.max_batches = 100  # default\n"));
 	free(text);
 	rw_config_free(cfg);
 	r = load_doc(SCHEDULER("", "'enabled': false"), &cfg, err, sizeof(err));

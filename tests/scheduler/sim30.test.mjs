@@ -114,6 +114,7 @@ class World {
     this.onePendingDone = false;
     this.stoppedAgainDone = false;
     this.stats = { topups: 0, stops: 0, terminations: 0, creates: 0, probes: 0 };
+    this.ms = { settle: 0, check: 0, cli: 0 }; // where the run's time went
   }
 
   // ---- set-up -------------------------------------------------------------
@@ -240,8 +241,10 @@ class World {
   }
 
   runway(args) {
+    const t0 = Date.now();
     const r = spawnSync(path.join(bin, 'runway'), ['--config', this.config, '--database-url', this.url, ...args],
       { encoding: 'utf8', timeout: 120000 });
+    this.ms.cli += Date.now() - t0;
     return { code: r.status, out: r.stdout, err: r.stderr };
   }
 
@@ -260,12 +263,21 @@ class World {
    * Waits until the mirror is at the head and everything is done with: nothing
    * due, every claim settled, no intent queued, pending or awaiting
    * confirmation, no deposit awaiting reconciliation, no session Confirming
-   * (three polls in a row). Mines an empty block now and then while
+   * (two polls in a row). Mines empty blocks now and then while
    * something waits for confirmations (the chain moves on; anvil mines only
    * on transactions). An intent that failed, reverted or was cancelled fails
    * the test.
    */
   async settle(what, ms = 120000) {
+    const t0 = Date.now();
+    try {
+      await this.settleOnce(what, ms);
+    } finally {
+      this.ms.settle += Date.now() - t0;
+    }
+  }
+
+  async settleOnce(what, ms) {
     const deadline = Date.now() + ms;
     let stable = 0;
     let minedAt = 0;
@@ -289,10 +301,10 @@ class World {
       const ok = atHead && due === '0' && open === '0' && busy === '0' && waiting === '0' && queue === '0'
         && confirming === '0';
       stable = ok ? stable + 1 : 0;
-      if (stable >= 3) return;
+      if (stable >= 2) return;
       if (atHead && busy === '0' && (waiting !== '0' || queue !== '0' || confirming !== '0')
           && Date.now() - minedAt >= 150) {
-        await rpc(this.rpcUrl, 'evm_mine');
+        await rpc(this.rpcUrl, 'anvil_mine', [hex(CONFIRMATIONS)]);
         minedAt = Date.now();
       }
       await this.alive();
@@ -672,6 +684,15 @@ class World {
 
   /** Model vs chain vs views; with full, events, ledger, sessions, claims and `runway check` too. */
   async check(when, full) {
+    const t0 = Date.now();
+    try {
+      await this.checkOnce(when, full);
+    } finally {
+      this.ms.check += Date.now() - t0;
+    }
+  }
+
+  async checkOnce(when, full) {
     const m = this.model;
     const c = await this.readChain();
     const db = this.readDb();
@@ -787,7 +808,9 @@ class World {
       + `${this.stats.topups} top-ups, ${this.stats.stops} stops, ${this.stats.terminations} terminations, `
       + `${this.stats.probes} confirmation probes; final: ${count('Active')} Active, ${count('SmallBalance')} SmallBalance, `
       + `${count('Stopped')} Stopped, ${count('Terminated')} Terminated, ${count('InsufficientFunds')} InsufficientFunds`
-      + (this.crand ? `; runwayd killed ${this.kills.length} times` : ''));
+      + (this.crand ? `; runwayd killed ${this.kills.length} times` : '')
+      + `; waiting for runwayd ${(this.ms.settle / 1000).toFixed(0)} s, checks ${(this.ms.check / 1000).toFixed(0)} s `
+      + `(the runway CLI ${(this.ms.cli / 1000).toFixed(0)} s in all)`);
     if (this.crand) for (const k of this.kills) console.log(`#   kill: ${k}`);
     return snap;
   }
