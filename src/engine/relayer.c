@@ -549,6 +549,89 @@ int rw_relayer_rpc(struct rw_relayer *rl, struct rw_rpc *rpc, const struct rw_rp
 	return r;
 }
 
+/* One rw_relayer_rpc_split: its parts count down to done. */
+struct rl_split {
+	struct rw_relayer *rl;
+	const struct rl_split_ops *ops;
+	void *udata;
+	size_t left; /* parts still owed */
+};
+
+struct rl_split_part {
+	struct rl_split *s;
+	size_t off;
+};
+
+static void split_back(struct rl_split *s, int live)
+{
+	if (--s->left > 0)
+		return;
+	s->ops->done(s->rl, s->udata, live);
+	free(s);
+}
+
+static void on_split_part(struct rw_rpc *rpc, const struct rw_rpc_result *res, size_t n,
+			  void *udata)
+{
+	struct rl_split_part *p = udata;
+	struct rl_split *s = p->s;
+	size_t off = p->off;
+	free(p);
+	int live = !rw_relayer_back(s->rl);
+	if (live)
+		s->ops->part(s->rl, s->udata, off, res, n);
+	split_back(s, live);
+}
+
+int rw_relayer_rpc_split(struct rw_relayer *rl, struct rw_rpc *rpc, const struct rw_rpc_req *reqs,
+			 size_t n, const struct rl_split_ops *ops, void *udata)
+{
+	size_t parts = n / RL_SPLIT_MIN;
+	if (parts > RL_SPLIT_PARTS)
+		parts = RL_SPLIT_PARTS;
+	if (parts == 0)
+		parts = 1;
+	struct rl_split *s = malloc(sizeof(*s));
+	if (!s) {
+		for (size_t i = 0; i < n; i++)
+			json_decref(reqs[i].params);
+		return RW_ENOMEM;
+	}
+	/* one more than the parts until all are sent: a part answered at once
+	 * cannot end the split early */
+	*s = (struct rl_split){ rl, ops, udata, parts + 1 };
+	size_t size = (n + parts - 1) / parts, sent = 0;
+	int first = 0;
+	for (size_t off = 0; off < n; off += size) {
+		size_t k = n - off < size ? n - off : size;
+		struct rl_split_part *p = malloc(sizeof(*p));
+		int r = RW_ENOMEM;
+		if (p) {
+			*p = (struct rl_split_part){ s, off };
+			r = rw_relayer_rpc(rl, rpc, reqs + off, k, 1, on_split_part, p);
+		} else {
+			for (size_t i = off; i < off + k; i++)
+				json_decref(reqs[i].params);
+		}
+		if (r < 0) {
+			free(p);
+			s->left--;
+			if (off == 0)
+				first = r;
+			rw_relayer_say(rl, RW_RELAYER_WARN, "cannot send %zu %s requests: %s", k,
+				       reqs[off].method, rw_strerror(r));
+			continue;
+		}
+		sent++;
+	}
+	if (sent == 0) {
+		free(s);
+		return first ? first : RW_ENOMEM;
+	}
+	split_back(s, 1);
+	return 0;
+}
+
 int rw_relayer_submit(struct rw_relayer *rl, struct rw_pg_job *job, rw_pg_reply_fn cb)
 {
 	int r = rw_pg_submit(rl->p.pg, job, cb, rl);
@@ -636,10 +719,10 @@ static void log_round_times(struct rw_relayer *rl, int ok)
 	}
 	line[n < sizeof(line) ? n : sizeof(line) - 1] = '\0';
 	rw_relayer_say(rl, RW_RELAYER_DEBUG,
-		       "round %" PRIu64 " %s in %.1f ms (%zu attempts loaded, %zu intents taken, "
-		       "%zu sent):%s",
+		       "round %" PRIu64 " %s in %.1f ms (%zu attempts loaded, %zu receipts asked, "
+		       "%zu intents taken, %zu sent):%s",
 		       rl->st.rounds, ok ? "done" : "ended early", (double)total / 1e6, rl->n_txs,
-		       rl->n_intents, rl->n_sends, n ? line : " (idle)");
+		       rl->n_receipts_asked, rl->n_intents, rl->n_sends, n ? line : " (idle)");
 }
 
 static void schedule(struct rw_relayer *rl, uint64_t ms)
@@ -720,6 +803,7 @@ static void on_timer(uv_timer_t *t)
 	rl->again = 0;
 	rl->step = 0;
 	rl->round_seq++;
+	rl->n_receipts_asked = 0;
 	rl->est_state = RL_EST_NONE;
 	rl->round_started_ms = uv_now(rl->loop);
 	memset(rl->round_ns, 0, sizeof(rl->round_ns));

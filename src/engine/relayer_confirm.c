@@ -54,39 +54,129 @@ static void take_receipt(struct rw_relayer *rl, struct rl_tx *t, const struct rw
 	t->seen = RL_SEEN_PRESENT;
 }
 
-static void on_receipts(struct rw_rpc *rpc, const struct rw_rpc_result *res, size_t n, void *udata)
+/* What one eth_getBlockByNumber answer says of t's stored receipt: the
+ * block at its height still has the stored hash (the receipt stands:
+ * present, as stored), or not (unknown this round; the next round reads
+ * the receipts again). */
+static void take_block(struct rw_relayer *rl, struct rl_tx *t, const struct rw_rpc_result *res)
 {
-	struct rw_relayer *rl = udata;
-	if (rw_relayer_back(rl))
+	uint8_t hash[32];
+	t->seen = RL_SEEN_UNKNOWN;
+	if (res->cls != RW_RPC_OK) {
+		rw_relayer_rpc_failed(rl, "eth_getBlockByNumber", res);
 		return;
-	for (size_t i = 0; i < n && i < rl->n_txs; i++)
-		take_receipt(rl, &rl->txs[i], &res[i]);
+	}
+	if (json_is_object(res->result) &&
+	    rw_rpc_get_data32(hash, json_object_get(res->result, "hash")) == 0 &&
+	    memcmp(hash, t->rc_block_hash, 32) == 0) {
+		t->seen = RL_SEEN_PRESENT;
+		t->rc.block = (uint64_t)t->rc_block;
+		memcpy(t->rc.block_hash, t->rc_block_hash, 32);
+		return;
+	}
+	/* another block at that height, none, or an answer that does not read */
+	rl->full_receipts = 1;
+	rl->again = 1;
+}
+
+/* Answers [off, off + n) of the receipts step: t->answer says which is
+ * about attempt t. */
+static void on_receipts_part(struct rw_relayer *rl, void *udata, size_t off,
+			     const struct rw_rpc_result *res, size_t n)
+{
+	(void)udata;
+	for (size_t i = 0; i < rl->n_txs; i++) {
+		struct rl_tx *t = &rl->txs[i];
+		if (t->asked == RL_ASK_NONE || t->answer < off || t->answer - off >= n)
+			continue;
+		if (t->asked == RL_ASK_RECEIPT)
+			take_receipt(rl, t, &res[t->answer - off]);
+		else
+			take_block(rl, t, &res[t->answer - off]);
+	}
+}
+
+static void on_receipts_done(struct rw_relayer *rl, void *udata, int live)
+{
+	(void)udata;
+	if (!live)
+		return;
 	rw_relayer_hook(rl, RW_RELAYER_STEP_RECEIPTS);
 	rw_relayer_take_early(rl);
 	rw_relayer_next(rl);
 }
+
+static const struct rl_split_ops receipts_ops = { on_receipts_part, on_receipts_done };
 
 static void hash_hex(char out[67], const uint8_t h[32])
 {
 	rw_hex_encode(out, h, 32, 1);
 }
 
+/* What to ask about t: an attempt with a stored receipt, whether its
+ * block still stands (by hash; its receipt itself when a block changed
+ * since, see take_block); any other, its receipt, but only when its nonce
+ * is below the chain's count of the signer's mined transactions (the chain
+ * step's `latest`): at a nonce the chain has not used yet there is no
+ * receipt at that head (a busy relayer's flight is mostly such attempts;
+ * one mined since the count was read is seen next round). */
+static enum rl_ask what_to_ask(const struct rw_relayer *rl, const struct rl_tx *t, int full)
+{
+	if (t->rc_block >= 0)
+		return full ? RL_ASK_RECEIPT : RL_ASK_BLOCK;
+	return t->nonce < rl->latest_nonce ? RL_ASK_RECEIPT : RL_ASK_NONE;
+}
+
 int rw_relayer_step_receipts(struct rw_relayer *rl)
 {
-	if (rl->n_txs == 0) {
+	int full = rl->full_receipts;
+	rl->full_receipts = 0;
+	/* one request per receipt, one per block (attempts come in nonce
+	 * order, so those mined in one block are neighbours) */
+	size_t n = 0;
+	int64_t last_block = -1;
+	size_t last_answer = 0;
+	for (size_t i = 0; i < rl->n_txs; i++) {
+		struct rl_tx *t = &rl->txs[i];
+		t->asked = what_to_ask(rl, t, full);
+		t->seen = t->asked == RL_ASK_NONE ? RL_SEEN_ABSENT : RL_SEEN_UNKNOWN;
+		if (t->asked == RL_ASK_BLOCK && t->rc_block == last_block) {
+			t->answer = last_answer;
+			continue;
+		}
+		if (t->asked == RL_ASK_BLOCK) {
+			last_block = t->rc_block;
+			last_answer = n;
+		}
+		if (t->asked != RL_ASK_NONE)
+			t->answer = n++;
+	}
+	rl->n_receipts_asked = n;
+	if (n == 0) {
 		rw_relayer_take_early(rl);
 		return 0;
 	}
-	struct rw_rpc_req *reqs = calloc(rl->n_txs, sizeof(*reqs));
+	struct rw_rpc_req *reqs = calloc(n, sizeof(*reqs));
 	if (!reqs)
 		return RW_ENOMEM;
-	for (size_t i = 0; i < rl->n_txs; i++) {
-		char h[67];
-		hash_hex(h, rl->txs[i].hash);
-		reqs[i].method = "eth_getTransactionReceipt";
-		reqs[i].params = json_pack("[s]", h);
+	for (size_t i = 0, k = 0; i < rl->n_txs; i++) {
+		const struct rl_tx *t = &rl->txs[i];
+		if (t->asked == RL_ASK_NONE || t->answer != k)
+			continue; /* nothing asked, or its block is asked already */
+		if (t->asked == RL_ASK_RECEIPT) {
+			char h[67];
+			hash_hex(h, t->hash);
+			reqs[k].method = "eth_getTransactionReceipt";
+			reqs[k].params = json_pack("[s]", h);
+		} else {
+			char b[24];
+			rw_hex_format_u64(b, (uint64_t)t->rc_block);
+			reqs[k].method = "eth_getBlockByNumber";
+			reqs[k].params = json_pack("[s,b]", b, 0);
+		}
+		k++;
 	}
-	int r = rw_relayer_rpc(rl, rl->p.rpc, reqs, rl->n_txs, 1, on_receipts, rl);
+	int r = rw_relayer_rpc_split(rl, rl->p.rpc, reqs, n, &receipts_ops, NULL);
 	free(reqs);
 	if (r < 0) {
 		rw_relayer_say(rl, RW_RELAYER_WARN, "cannot ask for receipts: %s", rw_strerror(r));
@@ -297,6 +387,12 @@ static void on_receipts_written(struct rw_pg *pg, const struct rw_pg_reply *repl
 	rl->receipts_changed = reload;
 	if (!reload)
 		count_inflight(rl);
+	/* receipts came in while others are still in flight: the node is
+	 * mining them now (a dev chain mines on arrival), look again at once
+	 * rather than a poll interval later (a chain with slow blocks costs one
+	 * more round per block) */
+	if (mined && (reload || rl->inflight > 0))
+		rl->again = 1;
 	rw_relayer_hook(rl, RW_RELAYER_STEP_MINED);
 	rw_relayer_next(rl);
 }

@@ -74,6 +74,8 @@
 #define RL_BCAST_CHUNK   50   /* transactions per broadcast batch */
 #define RL_ASSIGN_CHUNK  64   /* signed transactions stored per transaction */
 #define RL_RECHECK_MS    1000 /* confirmed receipts are asked again this often */
+#define RL_SPLIT_PARTS   4    /* batches sent at once by rw_relayer_rpc_split */
+#define RL_SPLIT_MIN     64   /* requests per batch at least */
 #define RL_INTENT_STATES 8
 
 /* The steps of a round, in order. */
@@ -110,6 +112,12 @@ enum rl_tx_kind { RL_KIND_INTENT, RL_KIND_FILLER, RL_KIND_CANCEL };
 /* What this round learned of one attempt's receipt. */
 enum rl_seen { RL_SEEN_UNKNOWN = 0, RL_SEEN_ABSENT, RL_SEEN_PRESENT };
 
+/* What the receipts step asks about an attempt: nothing (its nonce is not
+ * used yet), its receipt, or (a receipt is stored) the hash of the stored
+ * receipt's block, which says the receipt still stands without reading it
+ * again (a receipt can carry hundreds of logs). */
+enum rl_ask { RL_ASK_NONE = 0, RL_ASK_RECEIPT, RL_ASK_BLOCK };
+
 /* A receipt as the node gave it. */
 struct rl_receipt {
 	uint64_t block;
@@ -140,6 +148,8 @@ struct rl_tx {
 	int64_t rc_block;         /* stored receipt's block; -1: none */
 	uint8_t rc_block_hash[32];
 	/* this round */
+	enum rl_ask asked; /* what was asked of the node about it */
+	size_t answer;     /* which answer of the receipts step is about it */
 	enum rl_seen seen;
 	struct rl_receipt rc;
 };
@@ -325,17 +335,17 @@ struct rw_relayer {
 	/* sends */
 	struct rl_send *sends;
 	size_t n_sends;
+	size_t n_receipts_asked; /* this round's requests of the receipts step */
+	int full_receipts;       /* a stored receipt's block changed: read receipts again */
 	size_t cap_sends;
 	size_t bcast_pending;
 
 	/* take (read by the load step), estimate */
 	struct rl_intent *intents;
 	size_t n_intents;
-	int take_full;       /* more intents may be queued than this round takes */
 	int est_state;       /* enum rl_est */
 	uint64_t round_seq;  /* counts rounds started: the estimates' round */
 	uint64_t take_round; /* the round that asked for the queued intents */
-	uint64_t take_limit; /* how many it asked for */
 
 	/* signed in the current step, stored by its job */
 	struct rl_item *items;
@@ -371,6 +381,27 @@ void rw_relayer_hook(struct rw_relayer *rl, enum rw_relayer_step step);
  * the error of rw_rpc_send (params stolen either way). */
 int rw_relayer_rpc(struct rw_relayer *rl, struct rw_rpc *rpc, const struct rw_rpc_req *reqs,
 		   size_t n, int as_batch, rw_rpc_cb cb, void *udata);
+
+/* What rw_relayer_rpc_split calls back. */
+struct rl_split_ops {
+	/* the answers res[0, n) of requests [off, off + n), a part at a time
+	 * in any order; not called once the relayer is stopping */
+	void (*part)(struct rw_relayer *rl, void *udata, size_t off,
+		     const struct rw_rpc_result *res, size_t n);
+	/* once, after the last part: live 0 when the relayer is stopping
+	 * (only free udata then) */
+	void (*done)(struct rw_relayer *rl, void *udata, int live);
+};
+
+/* Sends reqs[0, n) as up to RL_SPLIT_PARTS JSON-RPC batches of at least
+ * RL_SPLIT_MIN requests each, all at once: a node works on batches that
+ * arrive on separate connections in parallel, one batch's requests one
+ * after the other. A part that cannot be sent is logged and its requests
+ * get no answer (part is not called for them). Returns 0 when a part was
+ * sent (done will be called), or the first error when none was (done is
+ * never called). params are stolen either way. */
+int rw_relayer_rpc_split(struct rw_relayer *rl, struct rw_rpc *rpc, const struct rw_rpc_req *reqs,
+			 size_t n, const struct rl_split_ops *ops, void *udata);
 
 /* Submits a pg job for a step: counts it as outstanding. Returns 0 or the
  * error of rw_pg_submit (the job is freed either way). */

@@ -55,13 +55,11 @@ static int read_intent(struct rl_intent *it, const PGresult *res, int row)
 	return 0;
 }
 
-/* Reads the taken intents (res may be NULL: none); limit is what was
- * asked for. */
-static void take_read(struct rw_relayer *rl, const PGresult *res, uint64_t limit)
+/* Reads the taken intents (res may be NULL: none). */
+static void take_read(struct rw_relayer *rl, const PGresult *res)
 {
 	rw_relayer_intents_clear(rl);
 	int n = res ? PQntuples(res) : 0;
-	rl->take_full = n > 0 && (uint64_t)n >= limit;
 	if (n <= 0)
 		return;
 	rl->intents = calloc((size_t)n, sizeof(*rl->intents));
@@ -84,7 +82,6 @@ static void intents_keep(struct rw_relayer *rl, size_t n)
 	for (size_t i = n; i < rl->n_intents; i++)
 		free(rl->intents[i].data);
 	rl->n_intents = n;
-	rl->take_full = 1; /* more are queued */
 }
 
 /* The room under the in-flight cap for new nonces with inflight nonces in
@@ -150,22 +147,36 @@ struct rl_estimate {
 	size_t n;
 };
 
-static void on_estimate(struct rw_rpc *rpc, const struct rw_rpc_result *res, size_t n, void *udata)
+/* Whether the estimates e asked for still count. */
+static int estimate_current(const struct rl_estimate *e)
+{
+	const struct rw_relayer *rl = e->rl;
+	return e->round == rl->round_seq && rl->round_active && rl->est_state == RL_EST_RUNNING;
+}
+
+static void on_estimate_part(struct rw_relayer *rl, void *udata, size_t off,
+			     const struct rw_rpc_result *res, size_t n)
 {
 	struct rl_estimate *e = udata;
-	struct rw_relayer *rl = e->rl;
-	size_t asked = e->n;
-	uint64_t round = e->round;
-	free(e);
-	if (rw_relayer_back(rl) || round != rl->round_seq || !rl->round_active ||
-	    rl->est_state != RL_EST_RUNNING)
+	if (!estimate_current(e))
 		return;
-	for (size_t i = 0; i < n && i < asked && i < rl->n_intents; i++)
-		take_estimate(rl, &rl->intents[i], &res[i]);
+	for (size_t i = 0; i < n && off + i < e->n && off + i < rl->n_intents; i++)
+		take_estimate(rl, &rl->intents[off + i], &res[i]);
+}
+
+static void on_estimate_done(struct rw_relayer *rl, void *udata, int live)
+{
+	struct rl_estimate *e = udata;
+	int current = live && estimate_current(e);
+	free(e);
+	if (!current)
+		return;
 	rl->est_state = RL_EST_DONE;
 	if (rl->step == RL_ESTIMATE)
 		rw_relayer_next(rl);
 }
+
+static const struct rl_split_ops estimate_ops = { on_estimate_part, on_estimate_done };
 
 static json_t *estimate_params(const struct rw_relayer *rl, const struct rl_intent *it)
 {
@@ -175,8 +186,8 @@ static json_t *estimate_params(const struct rw_relayer *rl, const struct rl_inte
 	char *data = rw_hex_encode_alloc(it->data, it->data_len);
 	if (!data)
 		return NULL;
-	json_t *p = json_pack("[{s:s,s:s,s:s,s:s}]", "from", rl->addr_hex, "to", to, "value", value,
-			      "data", data);
+	json_t *p = json_pack("[{s:s,s:s,s:s,s:s},s]", "from", rl->addr_hex, "to", to, "value",
+			      value, "data", data, "latest");
 	free(data);
 	return p;
 }
@@ -200,7 +211,7 @@ static int estimate_start(struct rw_relayer *rl)
 		reqs[i].params = estimate_params(rl, &rl->intents[i]);
 	}
 	*e = (struct rl_estimate){ rl, rl->round_seq, rl->n_intents };
-	int r = rw_relayer_rpc(rl, rl->p.rpc, reqs, rl->n_intents, 1, on_estimate, e);
+	int r = rw_relayer_rpc_split(rl, rl->p.rpc, reqs, rl->n_intents, &estimate_ops, e);
 	free(reqs);
 	if (r < 0) {
 		free(e);
@@ -220,7 +231,7 @@ static void on_take(struct rw_pg *pg, const struct rw_pg_reply *reply, void *arg
 	const PGresult *res = reply->n ? reply->results[0] : NULL;
 	if (reply->error || !res)
 		rw_relayer_pg_failed(rl, "reading queued intents", reply);
-	take_read(rl, reply->error ? NULL : res, rl->take_limit);
+	take_read(rl, reply->error ? NULL : res);
 	rl->est_state = estimate_start(rl) ? RL_EST_RUNNING : RL_EST_DONE;
 	if (rl->step == RL_TAKE)
 		rw_relayer_next(rl);
@@ -266,7 +277,6 @@ void rw_relayer_take_early(struct rw_relayer *rl)
 		return;
 	}
 	rl->take_round = rl->round_seq;
-	rl->take_limit = limit;
 	rl->est_state = RL_EST_TAKING;
 }
 
@@ -461,15 +471,18 @@ static void on_assigned(struct rw_pg *pg, const struct rw_pg_reply *reply, void 
 	} else if (reply->n && reply->results[0]) {
 		k = take_assigned(rl, reply->results[0], from, to);
 	}
-	if (k)
+	if (k) {
 		rw_relayer_hook(rl, RW_RELAYER_STEP_ASSIGNED);
+		/* new transactions go out: a dev chain mines them on arrival, so
+		 * the next round looks for their receipts at once (on a chain with
+		 * slow blocks it asks for none: their nonces are not used yet),
+		 * and more may be queued */
+		rl->again = 1;
+	}
 	rl->assign_from = to;
 	int whole = k == to - from;
-	if (!(whole && to < rl->n_items && assign_next(rl) == 0)) {
-		if (k && whole && rl->take_full)
-			rl->again = 1; /* more may be queued */
+	if (!(whole && to < rl->n_items && assign_next(rl) == 0))
 		rl->assigning = 0;
-	}
 	rw_relayer_broadcast_more(rl);
 }
 

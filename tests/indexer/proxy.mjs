@@ -4,7 +4,9 @@
 // range), and a share of HTTP requests fails (HTTP 500, HTTP 429, a dropped
 // connection) or is slow; opts.mangle(log) may rewrite the logs of
 // eth_getLogs answers; opts.rewrite(text) may rewrite the text of each
-// answer as it goes out. Counts what it did. Rates are per HTTP request.
+// answer as it goes out; opts.onItem(item) sees every JSON-RPC request
+// item that reaches the proxy. Counts what it did. Rates are per HTTP
+// request.
 import http from 'node:http';
 
 export async function startProxy(target, opts = {}) {
@@ -84,6 +86,7 @@ export async function startProxy(target, opts = {}) {
       const answers = new Map();
       const pass = [];
       for (const item of list) {
+        if (o.onItem) o.onItem(item);
         const no = refuse(item);
         if (no) answers.set(item.id, no);
         else pass.push(item);

@@ -119,7 +119,13 @@ test('kill -9 at random moments under load, with transactions in flight: each in
   let inflightKills = 0;
   for (let round = 0; round < 14; round++) {
     const manual = random(3) === 0;
-    if (manual) await env.rpc('evm_setAutomine', [false]);
+    if (manual) {
+      await env.rpc('evm_setAutomine', [false]);
+      // work for this round: with automine off its transactions stay in
+      // flight until a block is mined (the relayer takes a batch of intents
+      // in a few ms; without new work a kill would only find settled ones)
+      mints.push(...fileMints(`random-${round}`, signer, 4));
+    }
     const d = new Driver(env, { key: signer.privateKey, args: ['--rebroadcast-ms', '200'] }).start();
     await sleep(40 + random(400));
     if (manual && random(2)) await mine(env);

@@ -11,6 +11,7 @@ import {
   startEnv, Driver, fileIntent, intent, waitStates, waitFor, waitLog, mintData, sql1, sqlJson,
   events, checkNonces, mine, ethers, quote, waitReceipt,
 } from './helpers.mjs';
+import { startProxy } from '../indexer/proxy.mjs';
 
 let env;
 before(async () => {
@@ -247,6 +248,58 @@ test('a receipt whose block is reorged out sends the transaction back to pending
     await waitLog(d, /reorged out; pending again/);
   } finally {
     await automine(true);
+  }
+  assert.deepEqual(await d.stop(), { code: 0, signal: null });
+});
+
+test('receipts: none asked at nonces the chain has not used; a stored one is checked by its block, read again when the block changes', async () => {
+  const w = ethers.Wallet.createRandom();
+  await env.rpc('anvil_setBalance', [w.address, hex(10n ** 20n)]);
+  const asked = { receipts: 0, blocks: 0 };
+  const proxy = await startProxy(env.rpcUrl, {
+    rate500: 0, rateDrop: 0, slowRate: 0,
+    onItem: (item) => {
+      if (item.method === 'eth_getTransactionReceipt') asked.receipts++;
+      if (item.method === 'eth_getBlockByNumber' && /^0x/.test(item.params?.[0] ?? '')) asked.blocks++;
+    },
+  });
+  const keys = [1, 2, 3].map((i) => `mint:ask:${i}`);
+  const d = new Driver(env, { key: w.privateKey, config: { rpc: [proxy.url], confirmations: 3 },
+    args: ['--log-level', 'debug'] });
+  const rounds = () => (d.log.match(/round \d+ done/g) || []).length;
+  const someRounds = async () => {
+    const r0 = rounds();
+    await waitFor(() => rounds() >= r0 + 4, { what: 'four more rounds' });
+  };
+  await automine(false);
+  try {
+    d.start();
+    keys.forEach((key, i) => fileIntent(env, key, { target: env.tokenAddress,
+      data: mintData(env.wallets[2].address, BigInt(i + 1)), signer: w.address }));
+    await waitFor(() => keys.every((k) => attempts(k).some((a) => Number(a.broadcasts) > 0)), { what: 'all three sent' });
+    await someRounds();
+    assert.equal(asked.receipts, 0, 'no receipt is asked at a nonce the chain has not used');
+    await mine(env);
+    await waitStates(env, keys, ['mined']);
+    const r1 = asked.receipts, b1 = asked.blocks;
+    assert.ok(r1 >= 3, `the new receipts were read (${r1})`);
+    await someRounds();
+    assert.equal(asked.receipts, r1, 'a stored receipt is not read again while its block stands');
+    assert.ok(asked.blocks > b1, 'its block is checked instead');
+    const first = intent(env, keys[0]);
+    // the block is replaced by another at the same height
+    await env.rpc('anvil_rollback', [1]);
+    await env.rpc('evm_increaseTime', [7]);
+    await mine(env);
+    await waitFor(() => asked.receipts > r1, { what: 'the receipts read again after the block changed' });
+    await waitLog(d, /reorged out; pending again|moved to block/);
+    await waitFor(async () => (await env.provider.getTransaction(first.tx_hash)) !== null, { what: 'in the pool again' });
+    await mine(env, 4);
+    await waitStates(env, keys, ['confirmed', 'final']);
+    assert.notEqual(intent(env, keys[0]).block_hash, first.block_hash, 'in another block');
+  } finally {
+    await automine(true);
+    await proxy.close();
   }
   assert.deepEqual(await d.stop(), { code: 0, signal: null });
 });
