@@ -263,6 +263,21 @@ int rw_relayer_market_parse(struct rw_relayer_market *ret, const json_t *history
 int rw_relayer_fees_new(struct rw_relayer_fees *ret, const struct rw_relayer_market *m,
 			const struct rw_relayer_opts *o);
 
+/* The most blocks rw_relayer_fees_ahead leaves room for. */
+#define RW_RELAYER_AHEAD_MAX 64
+
+/* The fees of a new transaction that waits behind `blocks` full blocks of
+ * the signer's own transactions (a dev chain fills one block after the
+ * other with them, and the base fee rises by up to 1/8 a full block):
+ * rw_relayer_fees_new's fees with a type 2 max fee of base fee *
+ * base_fee_pct / 100 * (9/8)^blocks (rounded up at each step, blocks at
+ * most RW_RELAYER_AHEAD_MAX) + tip, at most fee_cap. blocks 0, or a type 0
+ * (legacy) transaction: rw_relayer_fees_new's. Returns what
+ * rw_relayer_fees_new returns.
+ * Out: ret. In: m, o: as for rw_relayer_fees_new. */
+int rw_relayer_fees_ahead(struct rw_relayer_fees *ret, const struct rw_relayer_market *m,
+			  const struct rw_relayer_opts *o, uint64_t blocks);
+
 /* *ret = ceil(old * 1.1) + 1, the least value of a fee field of a
  * replacement. Returns 0 or RW_ERANGE (overflow). */
 int rw_relayer_bump_min(rw_u256 *ret, const rw_u256 *old);

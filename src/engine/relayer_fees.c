@@ -120,6 +120,34 @@ int rw_relayer_fees_new(struct rw_relayer_fees *ret, const struct rw_relayer_mar
 	return rw_u256_cmp(&m->base_fee, &o->fee_cap) > 0 ? RW_ERANGE : 0;
 }
 
+int rw_relayer_fees_ahead(struct rw_relayer_fees *ret, const struct rw_relayer_market *m,
+			  const struct rw_relayer_opts *o, uint64_t blocks)
+{
+	int r = rw_relayer_fees_new(ret, m, o);
+	if (ret->type != 2 || blocks == 0)
+		return r;
+	if (blocks > RW_RELAYER_AHEAD_MAX)
+		blocks = RW_RELAYER_AHEAD_MAX;
+	rw_u256 fee, nine = rw_u256_from_u64(9), seven = rw_u256_from_u64(7),
+		     eight = rw_u256_from_u64(8);
+	unsigned pct = o->base_fee_pct < 100 ? 100 : o->base_fee_pct;
+	int e = u256_pct(&fee, &m->base_fee, pct);
+	for (uint64_t i = 0; e == 0 && i < blocks && rw_u256_cmp(&fee, &o->fee_cap) < 0; i++) {
+		/* ceil(fee * 9 / 8) */
+		e = rw_u256_mul(&fee, &fee, &nine);
+		if (e == 0)
+			e = rw_u256_add(&fee, &fee, &seven);
+		if (e == 0)
+			e = rw_u256_div(&fee, &fee, &eight);
+	}
+	if (e == 0)
+		e = rw_u256_add(&fee, &fee, &ret->tip);
+	if (e < 0)
+		fee = o->fee_cap; /* past 2^256: the cap is lower anyway */
+	ret->max_fee = *u256_min(&fee, &o->fee_cap);
+	return r;
+}
+
 int rw_relayer_bump_min(rw_u256 *ret, const rw_u256 *old)
 {
 	rw_u256 eleven = rw_u256_from_u64(11), ten = rw_u256_from_u64(10);

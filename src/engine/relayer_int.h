@@ -295,6 +295,7 @@ struct rw_relayer {
 	uint64_t finalized;
 	uint64_t latest_nonce;
 	uint64_t pending_nonce;
+	uint64_t block_gas_limit; /* of the latest block; 0: unknown */
 	rw_u256 balance;
 	struct rw_relayer_market market;
 	int market_ok;

@@ -360,6 +360,27 @@ static int add_assign(struct rw_relayer *rl, struct rw_pg_job *job, size_t from,
 	return rw_relayer_job_add(job, sql_assign, &a);
 }
 
+/* The gas limits of the signer's transactions in flight (current
+ * attempts not mined). */
+static uint64_t inflight_gas(const struct rw_relayer *rl)
+{
+	uint64_t g = 0;
+	for (size_t i = 0; i < rl->n_txs; i++)
+		if (rl->txs[i].state == RL_TX_SIGNED || rl->txs[i].state == RL_TX_SENT)
+			g += rl->txs[i].gas_limit;
+	return g;
+}
+
+/* The fees of a new transaction with `ahead` gas of the signer's own
+ * transactions before it: room for the base fee to rise over the full
+ * blocks they make (rw_relayer_fees_ahead). */
+static void fees_behind(struct rw_relayer_fees *ret, const struct rw_relayer *rl, uint64_t ahead)
+{
+	uint64_t blocks = rl->block_gas_limit ? ahead / rl->block_gas_limit : 0;
+	if (rw_relayer_fees_ahead(ret, &rl->market, &rl->p.opts, blocks) < 0)
+		*ret = rl->fees;
+}
+
 /* Signs the estimated intents, in order, with consecutive nonces from
  * next_nonce, while the balance covers them (items); notes the reverted
  * ones in failed[] (their count in *ret_failed). */
@@ -369,7 +390,7 @@ static int plan(struct rw_relayer *rl, size_t *failed, size_t *ret_failed)
 	rw_relayer_committed(&cost, rl);
 	if (rw_u256_sub(&left, &rl->balance, &cost) < 0)
 		left = rw_u256_from_u64(0);
-	uint64_t nonce = rl->next_nonce;
+	uint64_t nonce = rl->next_nonce, ahead = inflight_gas(rl);
 	size_t bytes = 0, n_failed = 0;
 	int r = 0;
 	for (size_t i = 0; r == 0 && i < rl->n_intents; i++) {
@@ -384,7 +405,9 @@ static int plan(struct rw_relayer *rl, size_t *failed, size_t *ret_failed)
 			failed[n_failed++] = i;
 			continue;
 		}
-		rw_relayer_cost(&cost, in->gas_limit, &rl->fees, &in->value);
+		struct rw_relayer_fees fees;
+		fees_behind(&fees, rl, ahead);
+		rw_relayer_cost(&cost, in->gas_limit, &fees, &in->value);
 		if (rw_u256_sub(&left, &left, &cost) < 0) {
 			if (!rl->funds_short)
 				rw_relayer_say(
@@ -397,13 +420,14 @@ static int plan(struct rw_relayer *rl, size_t *failed, size_t *ret_failed)
 		}
 		rl->funds_short = 0;
 		struct rl_signed s;
-		r = rw_relayer_sign(&s, rl, nonce, &rl->fees, in->gas_limit, in->target, &in->value,
+		r = rw_relayer_sign(&s, rl, nonce, &fees, in->gas_limit, in->target, &in->value,
 				    in->data, in->data_len);
 		if (r == 0) {
 			bytes += s.raw_len;
-			r = rw_relayer_item_add(rl, in->id, nonce, i, &s, &rl->fees, in->gas_limit);
+			r = rw_relayer_item_add(rl, in->id, nonce, i, &s, &fees, in->gas_limit);
 		}
 		nonce++;
+		ahead += in->gas_limit;
 	}
 	*ret_failed = n_failed;
 	return r;

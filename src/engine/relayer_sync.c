@@ -23,6 +23,7 @@ enum {
 	C_BALANCE,
 	C_FEE_HISTORY,
 	C_GAS_PRICE,
+	C_TOP,
 	C_CHAIN_ID,
 	C_N
 };
@@ -132,6 +133,12 @@ static void on_chain(struct rw_rpc *rpc, const struct rw_rpc_result *res, size_t
 	const json_t *gas_price =
 		res[C_GAS_PRICE].cls == RW_RPC_OK ? res[C_GAS_PRICE].result : NULL;
 	market_update(rl, history, gas_price);
+	/* the block gas limit, for the fees of a backlog (0: unknown) */
+	const struct rw_rpc_result *top = &res[C_TOP];
+	if (top->cls != RW_RPC_OK || !json_is_object(top->result) ||
+	    rw_rpc_get_quantity_u64(&rl->block_gas_limit,
+				    json_object_get(top->result, "gasLimit")) < 0)
+		rl->block_gas_limit = 0;
 	rl->st.head = head;
 	rl->st.finalized = rl->has_finalized ? rl->finalized : 0;
 	rl->st.chain_nonce = latest;
@@ -155,6 +162,7 @@ int rw_relayer_step_chain(struct rw_relayer *rl)
 		[C_FEE_HISTORY] = { "eth_feeHistory", json_pack("[s,s,[i]]", blocks, "latest",
 								(int)rl->p.opts.tip_percentile) },
 		[C_GAS_PRICE] = { "eth_gasPrice", NULL },
+		[C_TOP] = { "eth_getBlockByNumber", json_pack("[s,b]", "latest", 0) },
 		[C_CHAIN_ID] = { "eth_chainId", NULL },
 	};
 	size_t n = rl->chain_ok ? C_CHAIN_ID : C_N;

@@ -57,6 +57,49 @@ static struct rw_relayer_opts opts(uint64_t cap, uint64_t min_tip)
 	return o;
 }
 
+/* rw_relayer_fees_ahead: the max fee leaves room for 9/8 a full block,
+ * rounded up at each step, capped; the tip, a legacy price and blocks 0
+ * as rw_relayer_fees_new. */
+static void test_fees_ahead(void **state)
+{
+	struct rw_relayer_market m = { .has_base_fee = 1, .base_fee = u(1000), .tip = u(0) };
+	struct rw_relayer_opts o = opts(500 * GWEI, 7);
+	struct rw_relayer_fees f, g;
+	assert_int_equal(rw_relayer_fees_new(&g, &m, &o), 0);
+	assert_int_equal(rw_relayer_fees_ahead(&f, &m, &o, 0), 0);
+	assert_int_equal(low(&f.max_fee), low(&g.max_fee)); /* 2 * 1000 + 7 */
+	assert_int_equal(low(&f.max_fee), 2007);
+	/* an independent computation: 2000 * (9/8)^k, each step rounded up */
+	uint64_t want = 2000;
+	for (uint64_t k = 1; k <= 20; k++) {
+		want = (want * 9 + 7) / 8;
+		assert_int_equal(rw_relayer_fees_ahead(&f, &m, &o, k), 0);
+		assert_int_equal(f.type, 2);
+		assert_int_equal(low(&f.tip), 7);
+		assert_int_equal(low(&f.max_fee), want + 7);
+	}
+	/* past RW_RELAYER_AHEAD_MAX blocks: as many as that */
+	assert_int_equal(rw_relayer_fees_ahead(&g, &m, &o, RW_RELAYER_AHEAD_MAX), 0);
+	assert_int_equal(rw_relayer_fees_ahead(&f, &m, &o, 1000000), 0);
+	assert_int_equal(rw_u256_cmp(&f.max_fee, &g.max_fee), 0);
+	/* capped */
+	m.base_fee = u(10 * GWEI);
+	o.fee_cap = u(30 * GWEI);
+	assert_int_equal(rw_relayer_fees_ahead(&f, &m, &o, 10), 0);
+	assert_int_equal(low(&f.max_fee), 30 * GWEI);
+	/* the base fee above the cap: RW_ERANGE, as rw_relayer_fees_new */
+	m.base_fee = u(31 * GWEI);
+	assert_int_equal(rw_relayer_fees_ahead(&f, &m, &o, 3), RW_ERANGE);
+	assert_int_equal(low(&f.max_fee), 30 * GWEI);
+	/* legacy: unchanged */
+	struct rw_relayer_market l = { .has_base_fee = 0, .gas_price = u(2 * GWEI) };
+	o = opts(500 * GWEI, GWEI);
+	assert_int_equal(rw_relayer_fees_ahead(&f, &l, &o, 10), 0);
+	assert_int_equal(f.type, 0);
+	assert_int_equal(low(&f.gas_price), 2 * GWEI);
+	(void)state;
+}
+
 static void test_fees_new(void **state)
 {
 	struct rw_relayer_market m = { .has_base_fee = 1, .base_fee = u(10 * GWEI), .tip = u(0) };
@@ -336,10 +379,11 @@ static void test_arrays(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_bump_min),  cmocka_unit_test(test_fees_new),
-		cmocka_unit_test(test_fees_bump), cmocka_unit_test(test_market_parse),
-		cmocka_unit_test(test_gas_limit), cmocka_unit_test(test_revert_reason),
-		cmocka_unit_test(test_names),     cmocka_unit_test(test_arrays),
+		cmocka_unit_test(test_bump_min),      cmocka_unit_test(test_fees_new),
+		cmocka_unit_test(test_fees_ahead),    cmocka_unit_test(test_fees_bump),
+		cmocka_unit_test(test_market_parse),  cmocka_unit_test(test_gas_limit),
+		cmocka_unit_test(test_revert_reason), cmocka_unit_test(test_names),
+		cmocka_unit_test(test_arrays),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
