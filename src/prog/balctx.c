@@ -21,6 +21,22 @@ void rw_balctx_close(struct rw_balctx *c)
 	c->cfg = rw_config_free(c->cfg);
 }
 
+int rw_balctx_run(struct rw_cli *cli, int argc, char **argv, int allow, const char *help,
+		  rw_balctx_parse_fn *parse, rw_balctx_run_fn *run, void *opts)
+{
+	int rc = parse(cli, argc, argv, allow, help, opts);
+	if (rc == RW_BALCTX_HELP_SHOWN)
+		return RW_EXIT_OK;
+	if (rc != 0)
+		return rc;
+	struct rw_balctx c = { .cli = cli };
+	rc = rw_balctx_open(&c);
+	if (rc == 0)
+		rc = run(&c, opts);
+	rw_balctx_close(&c);
+	return rc;
+}
+
 int rw_balctx_query_text(struct rw_balctx *c, const char *sql, int n, const char *const *params,
 			 char **ret)
 {

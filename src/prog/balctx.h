@@ -35,6 +35,27 @@ int rw_balctx_open(struct rw_balctx *c);
 /* Closes the connection and frees the configuration. */
 void rw_balctx_close(struct rw_balctx *c);
 
+/* What an rw_balctx_parse_fn returns after printing the subcommand's help. */
+#define RW_BALCTX_HELP_SHOWN (-1)
+
+/* Parses a subcommand's arguments (argv[0] is the subcommand) into opts,
+ * accepting the options in `allow` and printing `help` for --help.
+ * Returns 0, RW_BALCTX_HELP_SHOWN, or an exit code after a usage error. */
+typedef int rw_balctx_parse_fn(struct rw_cli *cli, int argc, char **argv, int allow,
+			       const char *help, void *opts);
+
+/* Runs a subcommand on an open context with the options parse stored;
+ * returns the exit code. */
+typedef int rw_balctx_run_fn(struct rw_balctx *c, const void *opts);
+
+/* Runs a subcommand: parse(cli, argc, argv, allow, help, opts); after its
+ * help, exit code 0; after a usage error, its exit code, nothing opened;
+ * otherwise opens a context for cli (rw_balctx_open), runs run(c, opts)
+ * when that succeeded, and closes it. Returns the exit code: parse's,
+ * rw_balctx_open's or run's. */
+int rw_balctx_run(struct rw_cli *cli, int argc, char **argv, int allow, const char *help,
+		  rw_balctx_parse_fn *parse, rw_balctx_run_fn *run, void *opts);
+
 /* Runs a statement that returns one row of one column (or no row: *ret
  * NULL); a malloc'd copy of the value in *ret. */
 int rw_balctx_query_text(struct rw_balctx *c, const char *sql, int n, const char *const *params,

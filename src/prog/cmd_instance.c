@@ -165,8 +165,6 @@ struct opts {
 	char id_hex[67];
 };
 
-#define HELP_SHOWN (-1)
-
 static const char *const statuses[] = { "New",          "Launching",         "Active",
 					"SmallBalance", "InsufficientFunds", "Terminated",
 					"Stopped" };
@@ -305,15 +303,16 @@ static int check_opts(struct rw_cli *cli, const char *sub, int allow, struct opt
 }
 
 /* Parses the subcommand's arguments (argv[0] is the subcommand). Returns
- * 0, HELP_SHOWN, or an exit code after a usage error. */
-static int parse(struct rw_cli *cli, int argc, char **argv, int allow, const char *help,
-		 struct opts *o)
+ * 0, RW_BALCTX_HELP_SHOWN, or an exit code after a usage error (an
+ * rw_balctx_parse_fn: arg is a struct opts). */
+static int parse(struct rw_cli *cli, int argc, char **argv, int allow, const char *help, void *arg)
 {
+	struct opts *o = arg;
 	for (int i = 1; i < argc; i++) {
 		const char *const a = argv[i];
 		if (rw_cli_is_help(a)) {
 			fputs(help, stdout);
-			return HELP_SHOWN;
+			return RW_BALCTX_HELP_SHOWN;
 		}
 		int r = take_option(cli, argc, argv, &i, allow, o);
 		if (r < 0)
@@ -528,8 +527,9 @@ static int show_instance(struct rw_balctx *c, const char *id, const char *chain,
 
 /* ---- subcommands ----------------------------------------------------------- */
 
-static int run_create(struct rw_balctx *c, const struct opts *o)
+static int run_create(struct rw_balctx *c, const void *arg)
 {
+	const struct opts *o = arg;
 	struct rw_baltarget t;
 	char base[RW_U256_DEC_MAX];
 	int rc = rw_balctx_target(c, o->chain_id, o->balance ? o->balance_hex : NULL, &t);
@@ -557,8 +557,9 @@ static int run_create(struct rw_balctx *c, const struct opts *o)
 	return rc;
 }
 
-static int run_list(struct rw_balctx *c, const struct opts *o)
+static int run_list(struct rw_balctx *c, const void *arg)
 {
+	const struct opts *o = arg;
 	const char *params[] = { NULL,
 				 o->account ? o->account_hex : NULL,
 				 o->balance ? o->balance_hex : NULL,
@@ -595,15 +596,17 @@ static int find(struct rw_balctx *c, const struct opts *o, char chain[24], char 
 	return 0;
 }
 
-static int run_show(struct rw_balctx *c, const struct opts *o)
+static int run_show(struct rw_balctx *c, const void *arg)
 {
+	const struct opts *o = arg;
 	char chain[24], contract[43];
 	int rc = find(c, o, chain, contract);
 	return rc != 0 ? rc : show_instance(c, o->id_hex, chain, contract);
 }
 
-static int run_stop(struct rw_balctx *c, const struct opts *o)
+static int run_stop(struct rw_balctx *c, const void *arg)
 {
+	const struct opts *o = arg;
 	char chain[24], contract[43], *text;
 	int rc = find(c, o, chain, contract);
 	if (rc != 0)
@@ -637,8 +640,9 @@ static int run_stop(struct rw_balctx *c, const struct opts *o)
 	return rc;
 }
 
-static int run_set_status(struct rw_balctx *c, const struct opts *o)
+static int run_set_status(struct rw_balctx *c, const void *arg)
 {
+	const struct opts *o = arg;
 	char chain[24], contract[43], *text;
 	int rc = find(c, o, chain, contract);
 	if (rc != 0)
@@ -660,7 +664,7 @@ int rw_cmd_instance(struct rw_cli *cli, int argc, char **argv)
 		const char *name;
 		int allow;
 		const char *help;
-		int (*run)(struct rw_balctx *c, const struct opts *o);
+		rw_balctx_run_fn *run;
 	} subs[] = {
 		{ "create", OPT_CONTRACT | OPT_CREATE, usage_create, run_create },
 		{ "list", OPT_LIST, usage_list, run_list },
@@ -674,15 +678,6 @@ int rw_cmd_instance(struct rw_cli *cli, int argc, char **argv)
 			       RW_NELEM(subs), argc, argv))
 		return rc;
 	struct opts o = { 0 };
-	rc = parse(cli, argc - 1, argv + 1, subs[i].allow, subs[i].help, &o);
-	if (rc == HELP_SHOWN)
-		return RW_EXIT_OK;
-	if (rc != 0)
-		return rc;
-	struct rw_balctx c = { .cli = cli };
-	rc = rw_balctx_open(&c);
-	if (rc == 0)
-		rc = subs[i].run(&c, &o);
-	rw_balctx_close(&c);
-	return rc;
+	return rw_balctx_run(cli, argc - 1, argv + 1, subs[i].allow, subs[i].help, parse,
+			     subs[i].run, &o);
 }

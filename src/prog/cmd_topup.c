@@ -140,8 +140,6 @@ struct opts {
 	char ref_hex[67];     /* lowercase 0x-hex of REF */
 };
 
-#define HELP_SHOWN (-1)
-
 /* Stores the option's value when argv[*i] is --name; returns 1 (taken),
  * 0 (another option) or -1 (usage error printed). */
 static int take(struct rw_cli *cli, int argc, char **argv, int *i, const char *name,
@@ -153,16 +151,17 @@ static int take(struct rw_cli *cli, int argc, char **argv, int *i, const char *n
 }
 
 /* Parses the subcommand's arguments (argv[0] is the subcommand). Returns
- * 0, HELP_SHOWN, or an exit code after a usage error. */
-static int parse(struct rw_cli *cli, int argc, char **argv, int allow, const char *help,
-		 struct opts *o)
+ * 0, RW_BALCTX_HELP_SHOWN, or an exit code after a usage error (an
+ * rw_balctx_parse_fn: arg is a struct opts). */
+static int parse(struct rw_cli *cli, int argc, char **argv, int allow, const char *help, void *arg)
 {
+	struct opts *o = arg;
 	for (int i = 1; i < argc; i++) {
 		const char *const a = argv[i];
 		int r;
 		if (rw_cli_is_help(a)) {
 			fputs(help, stdout);
-			return HELP_SHOWN;
+			return RW_BALCTX_HELP_SHOWN;
 		}
 		if ((r = take(cli, argc, argv, &i, "chain-id", &o->chain_id,
 			      allow & (OPT_CONTRACT | OPT_LIST))) ||
@@ -456,8 +455,9 @@ static int show_session(struct rw_balctx *c, const char *ref)
 	return rc;
 }
 
-static int run_quote(struct rw_balctx *c, const struct opts *o)
+static int run_quote(struct rw_balctx *c, const void *arg)
 {
+	const struct opts *o = arg;
 	struct rw_baltarget t;
 	char base[RW_U256_DEC_MAX], *text;
 	int rc = rw_balctx_target(c, o->chain_id, o->balance ? o->balance_hex : NULL, &t);
@@ -532,8 +532,9 @@ static int random_ref(char out[67])
 	return 0;
 }
 
-static int run_create(struct rw_balctx *c, const struct opts *o)
+static int run_create(struct rw_balctx *c, const void *arg)
 {
+	const struct opts *o = arg;
 	struct rw_baltarget t;
 	char base[RW_U256_DEC_MAX], ref[67], *text;
 	int rc = rw_balctx_target(c, o->chain_id, o->balance ? o->balance_hex : NULL, &t);
@@ -559,8 +560,9 @@ static int run_create(struct rw_balctx *c, const struct opts *o)
 	return rc;
 }
 
-static int run_cancel(struct rw_balctx *c, const struct opts *o)
+static int run_cancel(struct rw_balctx *c, const void *arg)
 {
+	const struct opts *o = arg;
 	char *text;
 	const char *params[] = { o->ref_hex, o->account ? o->account_hex : NULL };
 	int rc = rw_balctx_query_text(c,
@@ -588,8 +590,9 @@ static void print_list(const json_t *arr)
 	printf("%zu session%s\n", json_array_size(arr), json_array_size(arr) == 1 ? "" : "s");
 }
 
-static int run_list(struct rw_balctx *c, const struct opts *o)
+static int run_list(struct rw_balctx *c, const void *arg)
 {
+	const struct opts *o = arg;
 	const char *params[] = { NULL,
 				 o->account ? o->account_hex : NULL,
 				 o->balance ? o->balance_hex : NULL,
@@ -614,7 +617,7 @@ int rw_cmd_topup(struct rw_cli *cli, int argc, char **argv)
 		const char *name;
 		int allow;
 		const char *help;
-		int (*run)(struct rw_balctx *c, const struct opts *o);
+		rw_balctx_run_fn *run;
 	} subs[] = {
 		{ "quote", OPT_CONTRACT | OPT_AMOUNT, usage_quote, run_quote },
 		{ "create", OPT_CONTRACT | OPT_AMOUNT, usage_create, run_create },
@@ -627,15 +630,6 @@ int rw_cmd_topup(struct rw_cli *cli, int argc, char **argv)
 			       RW_NELEM(subs), argc, argv))
 		return rc;
 	struct opts o = { 0 };
-	rc = parse(cli, argc - 1, argv + 1, subs[i].allow, subs[i].help, &o);
-	if (rc == HELP_SHOWN)
-		return RW_EXIT_OK;
-	if (rc != 0)
-		return rc;
-	struct rw_balctx c = { .cli = cli };
-	rc = rw_balctx_open(&c);
-	if (rc == 0)
-		rc = subs[i].run(&c, &o);
-	rw_balctx_close(&c);
-	return rc;
+	return rw_balctx_run(cli, argc - 1, argv + 1, subs[i].allow, subs[i].help, parse,
+			     subs[i].run, &o);
 }
