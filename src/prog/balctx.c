@@ -6,6 +6,7 @@
 #include "balctx.h"
 #include "err.h"
 #include "hex.h"
+#include "key.h"
 
 int rw_balctx_open(struct rw_balctx *c)
 {
@@ -168,4 +169,43 @@ int rw_balctx_amount(struct rw_balctx *c, const struct rw_baltarget *t, const ch
 		return rw_cli_usage(c->cli, "%s must be above 0", opt);
 	rw_u256_format_dec(out, &v);
 	return 0;
+}
+
+const char *rw_balctx_str(const json_t *o, const char *key)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+	return v ? v : "";
+}
+
+const char *rw_balctx_show_amount(char *buf, size_t n, const json_t *o, const char *key)
+{
+	char k[64];
+	snprintf(k, sizeof(k), "%s_units", key);
+	const char *u = json_string_value(json_object_get(o, k));
+	const char *sym = rw_balctx_str(o, "symbol");
+	if (u)
+		snprintf(buf, n, "%s %s", u, sym[0] ? sym : "tokens");
+	else
+		snprintf(buf, n, "%s base units", rw_balctx_str(o, key));
+	return buf;
+}
+
+void rw_balctx_checksum(json_t *o, const char *const *keys, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *v = json_string_value(json_object_get(o, keys[i]));
+		uint8_t a[20];
+		char out[43];
+		if (!v || rw_addr_parse(a, v, strlen(v)) < 0)
+			continue;
+		rw_addr_checksum(out, a);
+		json_object_set_new(o, keys[i], json_string(out));
+	}
+}
+
+int rw_balctx_print_json(json_t *j)
+{
+	int rc = json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	fputc('\n', stdout);
+	return rc == 0 ? RW_EXIT_OK : RW_EXIT_FAIL;
 }

@@ -70,6 +70,23 @@ json_t *rw_balctx_json(struct rw_balctx *c, const char *text);
 int rw_balctx_target(struct rw_balctx *c, const char *chain_id, const char *balance_hex,
 		     struct rw_baltarget *t);
 
+/* The string at key of object o; "" when there is none. */
+const char *rw_balctx_str(const json_t *o, const char *key);
+
+/* An amount that a query built, for people: "<units> <symbol>" when o has
+ * key_units ("tokens" when o has no symbol), else "<base> base units".
+ * Writes at most n bytes to buf and returns buf. */
+const char *rw_balctx_show_amount(char *buf, size_t n, const json_t *o, const char *key);
+
+/* Replaces each of the n keys of o that holds an address (0x + 40 hex
+ * digits) by its EIP-55 form; other values stay as they are. */
+void rw_balctx_checksum(json_t *o, const char *const *keys, size_t n);
+
+/* Prints j as indented JSON (members in their order) and a newline to
+ * standard output. Returns RW_EXIT_OK, or RW_EXIT_FAIL when it could not
+ * be written. */
+int rw_balctx_print_json(json_t *j);
+
 /* Parses a token amount given to option `opt` ("--amount") in t's token
  * decimals into decimal base units in out: never rounded (too many
  * decimals is a usage error), at most uint256, above 0 when nonzero is
