@@ -67,6 +67,45 @@ json_t *rw_balctx_json(struct rw_balctx *c, const char *text)
 	return j;
 }
 
+int rw_balctx_query_array(struct rw_balctx *c, const char *sql, int n, const char *const *params,
+			  const char *const *keys, size_t n_keys, json_t **ret)
+{
+	char *text;
+	*ret = NULL;
+	int rc = rw_balctx_query_text(c, sql, n, params, &text);
+	if (rc != 0)
+		return rc;
+	json_t *j = text ? rw_balctx_json(c, text) : NULL;
+	free(text);
+	if (!json_is_array(j)) {
+		json_decref(j);
+		return RW_EXIT_FAIL;
+	}
+	for (size_t i = 0; i < json_array_size(j); i++)
+		rw_balctx_checksum(json_array_get(j, i), keys, n_keys);
+	*ret = j;
+	return 0;
+}
+
+int rw_balctx_show_first(struct rw_balctx *c, const json_t *arr, const char *what, const char *id,
+			 void (*print)(const json_t *obj))
+{
+	const json_t *o = json_array_get(arr, 0);
+	if (!o) {
+		rw_cli_err(c->cli, "%s %s vanished", what, id);
+		return RW_EXIT_FAIL;
+	}
+	return rw_balctx_show(c, o, print);
+}
+
+int rw_balctx_show(struct rw_balctx *c, const json_t *j, void (*print)(const json_t *j))
+{
+	if (c->cli->json)
+		return rw_balctx_print_json(j);
+	print(j);
+	return RW_EXIT_OK;
+}
+
 int rw_balctx_target(struct rw_balctx *c, const char *chain_id, const char *balance_hex,
 		     struct rw_baltarget *t)
 {
@@ -203,7 +242,7 @@ void rw_balctx_checksum(json_t *o, const char *const *keys, size_t n)
 	}
 }
 
-int rw_balctx_print_json(json_t *j)
+int rw_balctx_print_json(const json_t *j)
 {
 	int rc = json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	fputc('\n', stdout);

@@ -64,6 +64,23 @@ int rw_balctx_query_text(struct rw_balctx *c, const char *sql, int n, const char
 /* Parses JSON text that a query built; NULL after a message on failure. */
 json_t *rw_balctx_json(struct rw_balctx *c, const char *text);
 
+/* Runs a statement that returns one JSON array as text (one row of one
+ * column) and parses it; each element's addresses at keys[0..n_keys) are
+ * put in EIP-55 form (rw_balctx_checksum). Returns 0 with the array in
+ * *ret (json_decref it), or an exit code with *ret NULL. */
+int rw_balctx_query_array(struct rw_balctx *c, const char *sql, int n, const char *const *params,
+			  const char *const *keys, size_t n_keys, json_t **ret);
+
+/* Shows j: indented JSON with --json (rw_balctx_print_json), else print(j).
+ * Returns the exit code. */
+int rw_balctx_show(struct rw_balctx *c, const json_t *j, void (*print)(const json_t *j));
+
+/* rw_balctx_show of the first object of arr. When arr is empty, says
+ * "<what> <id> vanished" and returns RW_EXIT_FAIL. arr stays the
+ * caller's. */
+int rw_balctx_show_first(struct rw_balctx *c, const json_t *arr, const char *what, const char *id,
+			 void (*print)(const json_t *obj));
+
 /* Picks the Balance contract: balance_hex (a lowercase 0x address, or NULL)
  * on chain_id (decimal text, or NULL), else the only one of the --config
  * file, else the only one the database knows. */
@@ -85,7 +102,7 @@ void rw_balctx_checksum(json_t *o, const char *const *keys, size_t n);
 /* Prints j as indented JSON (members in their order) and a newline to
  * standard output. Returns RW_EXIT_OK, or RW_EXIT_FAIL when it could not
  * be written. */
-int rw_balctx_print_json(json_t *j);
+int rw_balctx_print_json(const json_t *j);
 
 /* Parses a token amount given to option `opt` ("--amount") in t's token
  * decimals into decimal base units in out: never rounded (too many

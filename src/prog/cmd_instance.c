@@ -334,11 +334,13 @@ static int parse(struct rw_cli *cli, int argc, char **argv, int allow, const cha
 
 /* ---- output --------------------------------------------------------------- */
 
+/* The keys of an instance object that hold addresses (shown in EIP-55 form). */
+static const char *const addr_keys[] = { "balance", "account", "provider" };
+
 /* Puts the addresses of an instance object in their EIP-55 form. */
 static void checksum_all(json_t *o)
 {
-	static const char *const keys[] = { "balance", "account", "provider" };
-	rw_balctx_checksum(o, keys, sizeof(keys) / sizeof(keys[0]));
+	rw_balctx_checksum(o, addr_keys, RW_NELEM(addr_keys));
 }
 
 /* rw_balctx_show_amount, or "-" when the amount at key is NULL. */
@@ -458,21 +460,8 @@ static const char instances_sql[] =
 /* Runs instances_sql; 0 and the array in *ret, or an exit code. */
 static int query_instances(struct rw_balctx *c, const char *const params[6], json_t **ret)
 {
-	char *text;
-	*ret = NULL;
-	int rc = rw_balctx_query_text(c, instances_sql, 6, params, &text);
-	if (rc != 0)
-		return rc;
-	json_t *j = text ? rw_balctx_json(c, text) : NULL;
-	free(text);
-	if (!json_is_array(j)) {
-		json_decref(j);
-		return RW_EXIT_FAIL;
-	}
-	for (size_t i = 0; i < json_array_size(j); i++)
-		checksum_all(json_array_get(j, i));
-	*ret = j;
-	return 0;
+	return rw_balctx_query_array(c, instances_sql, 6, params, addr_keys, RW_NELEM(addr_keys),
+				     ret);
 }
 
 /* Prints the instance id (0x-hex) of chain (decimal) and contract (0x-hex):
@@ -485,15 +474,7 @@ static int show_instance(struct rw_balctx *c, const char *id, const char *chain,
 	int rc = query_instances(c, params, &arr);
 	if (rc != 0)
 		return rc;
-	json_t *i = json_array_get(arr, 0);
-	if (!i) {
-		rw_cli_err(c->cli, "instance %s vanished", id);
-		rc = RW_EXIT_FAIL;
-	} else if (c->cli->json) {
-		rc = rw_balctx_print_json(i);
-	} else {
-		print_instance(i);
-	}
+	rc = rw_balctx_show_first(c, arr, "instance", id, print_instance);
 	json_decref(arr);
 	return rc;
 }
@@ -543,10 +524,7 @@ static int run_list(struct rw_balctx *c, const void *arg)
 	int rc = query_instances(c, params, &arr);
 	if (rc != 0)
 		return rc;
-	if (c->cli->json)
-		rc = rw_balctx_print_json(arr);
-	else
-		print_list(arr);
+	rc = rw_balctx_show(c, arr, print_list);
 	json_decref(arr);
 	return rc;
 }

@@ -240,11 +240,14 @@ static int parse(struct rw_cli *cli, int argc, char **argv, int allow, const cha
 	return 0;
 }
 
+/* The keys of a session or quote object that hold addresses (shown in
+ * EIP-55 form). */
+static const char *const addr_keys[] = { "balance", "account", "token", "deposit_payer" };
+
 /* Puts the addresses of a session or quote object in their EIP-55 form. */
 static void checksum_all(json_t *o)
 {
-	static const char *const keys[] = { "balance", "account", "token", "deposit_payer" };
-	rw_balctx_checksum(o, keys, sizeof(keys) / sizeof(keys[0]));
+	rw_balctx_checksum(o, addr_keys, RW_NELEM(addr_keys));
 }
 
 /* A rate in basis points as a percentage ("19.00%"). */
@@ -384,21 +387,8 @@ static const char sessions_sql[] =
 /* Runs sessions_sql; returns 0 and the array in *ret, or an exit code. */
 static int query_sessions(struct rw_balctx *c, const char *const params[6], json_t **ret)
 {
-	char *text;
-	*ret = NULL;
-	int rc = rw_balctx_query_text(c, sessions_sql, 6, params, &text);
-	if (rc != 0)
-		return rc;
-	json_t *j = text ? rw_balctx_json(c, text) : NULL;
-	free(text);
-	if (!json_is_array(j)) {
-		json_decref(j);
-		return RW_EXIT_FAIL;
-	}
-	for (size_t i = 0; i < json_array_size(j); i++)
-		checksum_all(json_array_get(j, i));
-	*ret = j;
-	return 0;
+	return rw_balctx_query_array(c, sessions_sql, 6, params, addr_keys, RW_NELEM(addr_keys),
+				     ret);
 }
 
 /* Prints the session with ref (0x-hex): JSON or text. */
@@ -409,15 +399,7 @@ static int show_session(struct rw_balctx *c, const char *ref)
 	int rc = query_sessions(c, params, &arr);
 	if (rc != 0)
 		return rc;
-	json_t *s = json_array_get(arr, 0);
-	if (!s) {
-		rw_cli_err(c->cli, "session %s vanished", ref);
-		rc = RW_EXIT_FAIL;
-	} else if (c->cli->json) {
-		rc = rw_balctx_print_json(s);
-	} else {
-		print_session(s);
-	}
+	rc = rw_balctx_show_first(c, arr, "session", ref, print_session);
 	json_decref(arr);
 	return rc;
 }
@@ -476,10 +458,7 @@ static int run_quote(struct rw_balctx *c, const void *arg)
 	if (!j)
 		return RW_EXIT_FAIL;
 	checksum_all(j);
-	if (c->cli->json)
-		rc = rw_balctx_print_json(j);
-	else
-		print_quote(j);
+	rc = rw_balctx_show(c, j, print_quote);
 	json_decref(j);
 	return rc;
 }
@@ -571,10 +550,7 @@ static int run_list(struct rw_balctx *c, const void *arg)
 	int rc = query_sessions(c, params, &arr);
 	if (rc != 0)
 		return rc;
-	if (c->cli->json)
-		rc = rw_balctx_print_json(arr);
-	else
-		print_list(arr);
+	rc = rw_balctx_show(c, arr, print_list);
 	json_decref(arr);
 	return rc;
 }
