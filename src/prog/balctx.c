@@ -41,21 +41,7 @@ int rw_balctx_run(struct rw_cli *cli, int argc, char **argv, int allow, const ch
 int rw_balctx_query_text(struct rw_balctx *c, const char *sql, int n, const char *const *params,
 			 char **ret)
 {
-	struct rw_pgsync_err err;
-	*ret = NULL;
-	PGresult *r = rw_pgsync_exec(&c->db, sql, n, params, &err);
-	if (!r)
-		return rw_pgsync_fail(c->cli, &err);
-	if (PQntuples(r) > 0 && !PQgetisnull(r, 0, 0)) {
-		*ret = strdup(PQgetvalue(r, 0, 0));
-		if (!*ret) {
-			PQclear(r);
-			rw_cli_err(c->cli, "out of memory");
-			return RW_EXIT_FAIL;
-		}
-	}
-	PQclear(r);
-	return 0;
+	return rw_pgsync_text(ret, &c->db, c->cli, sql, n, params);
 }
 
 json_t *rw_balctx_json(struct rw_balctx *c, const char *text)
