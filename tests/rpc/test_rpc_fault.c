@@ -394,7 +394,7 @@ static void fault_run(const struct fault *c, int raw)
 {
 	struct fx f;
 	struct rt_got g = { 0 };
-	char key[64], url[512], params[128];
+	char key[64], path[400], params[128];
 	struct rw_rpc_req reqs[3];
 	size_t n = 0;
 	snprintf(key, sizeof(key), "%s-%s", c->name, raw ? "raw" : "tree");
@@ -409,9 +409,10 @@ static void fault_run(const struct fault *c, int raw)
 		o.backoff_cap_ms = c->client.backoff_cap_ms;
 	fx_init(&f, &o);
 	if (c->path) {
-		with_key(url, sizeof(url), c->path, key);
-		add_ep(&f, url, 0, c->max_rps, c->timeout_ms);
+		with_key(path, sizeof(path), c->path, key);
+		add_ep(&f, path, 0, c->max_rps, c->timeout_ms);
 	} else {
+		char url[64];
 		snprintf(url, sizeof(url), "http://127.0.0.1:%d/", rt_free_port());
 		struct rw_rpc_endpoint_opts e = { .url = url, .timeout_ms = c->timeout_ms };
 		assert_int_equal(rw_rpc_add_endpoint(f.rpc, &e), 0);
