@@ -6,6 +6,7 @@
 #include "balctx.h"
 #include "err.h"
 #include "hex.h"
+#include "key.h"
 
 int rw_balctx_open(struct rw_balctx *c)
 {
@@ -21,24 +22,26 @@ void rw_balctx_close(struct rw_balctx *c)
 	c->cfg = rw_config_free(c->cfg);
 }
 
+int rw_balctx_run(struct rw_cli *cli, int argc, char **argv, int allow, const char *help,
+		  rw_balctx_parse_fn *parse, rw_balctx_run_fn *run, void *opts)
+{
+	int rc = parse(cli, argc, argv, allow, help, opts);
+	if (rc == RW_BALCTX_HELP_SHOWN)
+		return RW_EXIT_OK;
+	if (rc != 0)
+		return rc;
+	struct rw_balctx c = { .cli = cli };
+	rc = rw_balctx_open(&c);
+	if (rc == 0)
+		rc = run(&c, opts);
+	rw_balctx_close(&c);
+	return rc;
+}
+
 int rw_balctx_query_text(struct rw_balctx *c, const char *sql, int n, const char *const *params,
 			 char **ret)
 {
-	struct rw_pgsync_err err;
-	*ret = NULL;
-	PGresult *r = rw_pgsync_exec(&c->db, sql, n, params, &err);
-	if (!r)
-		return rw_pgsync_fail(c->cli, &err);
-	if (PQntuples(r) > 0 && !PQgetisnull(r, 0, 0)) {
-		*ret = strdup(PQgetvalue(r, 0, 0));
-		if (!*ret) {
-			PQclear(r);
-			rw_cli_err(c->cli, "out of memory");
-			return RW_EXIT_FAIL;
-		}
-	}
-	PQclear(r);
-	return 0;
+	return rw_pgsync_text(ret, &c->db, c->cli, sql, n, params);
 }
 
 json_t *rw_balctx_json(struct rw_balctx *c, const char *text)
@@ -48,6 +51,45 @@ json_t *rw_balctx_json(struct rw_balctx *c, const char *text)
 	if (!j)
 		rw_cli_err(c->cli, "unreadable answer from the database: %s", e.text);
 	return j;
+}
+
+int rw_balctx_query_array(struct rw_balctx *c, const char *sql, int n, const char *const *params,
+			  const char *const *keys, size_t n_keys, json_t **ret)
+{
+	char *text;
+	*ret = NULL;
+	int rc = rw_balctx_query_text(c, sql, n, params, &text);
+	if (rc != 0)
+		return rc;
+	json_t *j = text ? rw_balctx_json(c, text) : NULL;
+	free(text);
+	if (!json_is_array(j)) {
+		json_decref(j);
+		return RW_EXIT_FAIL;
+	}
+	for (size_t i = 0; i < json_array_size(j); i++)
+		rw_balctx_checksum(json_array_get(j, i), keys, n_keys);
+	*ret = j;
+	return 0;
+}
+
+int rw_balctx_show_first(struct rw_balctx *c, const json_t *arr, const char *what, const char *id,
+			 void (*print)(const json_t *obj))
+{
+	const json_t *o = json_array_get(arr, 0);
+	if (!o) {
+		rw_cli_err(c->cli, "%s %s vanished", what, id);
+		return RW_EXIT_FAIL;
+	}
+	return rw_balctx_show(c, o, print);
+}
+
+int rw_balctx_show(struct rw_balctx *c, const json_t *j, void (*print)(const json_t *j))
+{
+	if (c->cli->json)
+		return rw_balctx_print_json(j);
+	print(j);
+	return RW_EXIT_OK;
 }
 
 int rw_balctx_target(struct rw_balctx *c, const char *chain_id, const char *balance_hex,
@@ -152,4 +194,43 @@ int rw_balctx_amount(struct rw_balctx *c, const struct rw_baltarget *t, const ch
 		return rw_cli_usage(c->cli, "%s must be above 0", opt);
 	rw_u256_format_dec(out, &v);
 	return 0;
+}
+
+const char *rw_balctx_str(const json_t *o, const char *key)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+	return v ? v : "";
+}
+
+const char *rw_balctx_show_amount(char *buf, size_t n, const json_t *o, const char *key)
+{
+	char k[64];
+	snprintf(k, sizeof(k), "%s_units", key);
+	const char *u = json_string_value(json_object_get(o, k));
+	const char *sym = rw_balctx_str(o, "symbol");
+	if (u)
+		snprintf(buf, n, "%s %s", u, sym[0] ? sym : "tokens");
+	else
+		snprintf(buf, n, "%s base units", rw_balctx_str(o, key));
+	return buf;
+}
+
+void rw_balctx_checksum(json_t *o, const char *const *keys, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *v = json_string_value(json_object_get(o, keys[i]));
+		uint8_t a[20];
+		char out[43];
+		if (!v || rw_addr_parse(a, v, strlen(v)) < 0)
+			continue;
+		rw_addr_checksum(out, a);
+		json_object_set_new(o, keys[i], json_string(out));
+	}
+}
+
+int rw_balctx_print_json(const json_t *j)
+{
+	int rc = json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	fputc('\n', stdout);
+	return rc == 0 ? RW_EXIT_OK : RW_EXIT_FAIL;
 }

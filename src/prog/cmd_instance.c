@@ -165,8 +165,6 @@ struct opts {
 	char id_hex[67];
 };
 
-#define HELP_SHOWN (-1)
-
 static const char *const statuses[] = { "New",          "Launching",         "Active",
 					"SmallBalance", "InsufficientFunds", "Terminated",
 					"Stopped" };
@@ -305,15 +303,16 @@ static int check_opts(struct rw_cli *cli, const char *sub, int allow, struct opt
 }
 
 /* Parses the subcommand's arguments (argv[0] is the subcommand). Returns
- * 0, HELP_SHOWN, or an exit code after a usage error. */
-static int parse(struct rw_cli *cli, int argc, char **argv, int allow, const char *help,
-		 struct opts *o)
+ * 0, RW_BALCTX_HELP_SHOWN, or an exit code after a usage error (an
+ * rw_balctx_parse_fn: arg is a struct opts). */
+static int parse(struct rw_cli *cli, int argc, char **argv, int allow, const char *help, void *arg)
 {
+	struct opts *o = arg;
 	for (int i = 1; i < argc; i++) {
 		const char *const a = argv[i];
 		if (rw_cli_is_help(a)) {
 			fputs(help, stdout);
-			return HELP_SHOWN;
+			return RW_BALCTX_HELP_SHOWN;
 		}
 		int r = take_option(cli, argc, argv, &i, allow, o);
 		if (r < 0)
@@ -335,51 +334,23 @@ static int parse(struct rw_cli *cli, int argc, char **argv, int allow, const cha
 
 /* ---- output --------------------------------------------------------------- */
 
-static void checksum_field(json_t *o, const char *key)
-{
-	const char *v = json_string_value(json_object_get(o, key));
-	uint8_t a[20];
-	char out[43];
-	if (!v || rw_addr_parse(a, v, strlen(v)) < 0)
-		return;
-	rw_addr_checksum(out, a);
-	json_object_set_new(o, key, json_string(out));
-}
+/* The keys of an instance object that hold addresses (shown in EIP-55 form). */
+static const char *const addr_keys[] = { "balance", "account", "provider" };
 
+/* Puts the addresses of an instance object in their EIP-55 form. */
 static void checksum_all(json_t *o)
 {
-	static const char *const keys[] = { "balance", "account", "provider" };
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		checksum_field(o, keys[i]);
+	rw_balctx_checksum(o, addr_keys, RW_NELEM(addr_keys));
 }
 
-static int print_json(json_t *j)
-{
-	int rc = json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	fputc('\n', stdout);
-	return rc == 0 ? RW_EXIT_OK : RW_EXIT_FAIL;
-}
-
-static const char *str(const json_t *o, const char *key)
-{
-	const char *v = json_string_value(json_object_get(o, key));
-	return v ? v : "";
-}
-
-/* "<units> <symbol>" for the amount at key, "<base> base units" when the
- * token is unknown, "-" when NULL. */
+/* rw_balctx_show_amount, or "-" when the amount at key is NULL. */
 static const char *amount(char *buf, size_t n, const json_t *o, const char *key)
 {
-	char k[64];
-	snprintf(k, sizeof(k), "%s_units", key);
-	const char *u = json_string_value(json_object_get(o, k));
-	if (!json_is_string(json_object_get(o, key)))
+	if (!json_is_string(json_object_get(o, key))) {
 		snprintf(buf, n, "-");
-	else if (u)
-		snprintf(buf, n, "%s %s", u, str(o, "symbol")[0] ? str(o, "symbol") : "tokens");
-	else
-		snprintf(buf, n, "%s base units", str(o, key));
-	return buf;
+		return buf;
+	}
+	return rw_balctx_show_amount(buf, n, o, key);
 }
 
 /* An intent line: "key (state[: reason])", or nothing when key is NULL. */
@@ -388,47 +359,49 @@ static void print_intent(const char *label, const json_t *o, const char *key, co
 {
 	if (!json_is_string(json_object_get(o, key)))
 		return;
-	printf("%-12s%s (%s%s%s)\n", label, str(o, key), str(o, state),
-	       json_is_string(json_object_get(o, reason)) ? ": " : "", str(o, reason));
+	printf("%-12s%s (%s%s%s)\n", label, rw_balctx_str(o, key), rw_balctx_str(o, state),
+	       json_is_string(json_object_get(o, reason)) ? ": " : "", rw_balctx_str(o, reason));
 }
 
 static void print_instance(const json_t *i)
 {
 	char a[160];
-	printf("%s\n", str(i, "instance_id"));
-	printf("status      %s%s\n", str(i, "status"),
+	printf("%s\n", rw_balctx_str(i, "instance_id"));
+	printf("status      %s%s\n", rw_balctx_str(i, "status"),
 	       json_is_true(json_object_get(i, "on_chain")) ? "" : " (not on chain yet)");
-	printf("account     %s\n", str(i, "account"));
-	printf("provider    %s\n", str(i, "provider"));
-	printf("balance     %s (chain %lld)\n", str(i, "balance"),
+	printf("account     %s\n", rw_balctx_str(i, "account"));
+	printf("provider    %s\n", rw_balctx_str(i, "provider"));
+	printf("balance     %s (chain %lld)\n", rw_balctx_str(i, "balance"),
 	       (long long)json_integer_value(json_object_get(i, "chain_id")));
 	printf("price       %s per day\n", amount(a, sizeof(a), i, "price_per_day"));
 	if (json_is_true(json_object_get(i, "on_chain"))) {
 		printf("reserve     %s\n", amount(a, sizeof(a), i, "reserve"));
-		printf("paid until  %s\n", str(i, "paid_until_time"));
+		printf("paid until  %s\n", rw_balctx_str(i, "paid_until_time"));
 		if (json_is_true(json_object_get(i, "live")))
-			printf("next charge %s, %s%s\n", str(i, "paid_until_time"),
+			printf("next charge %s, %s%s\n", rw_balctx_str(i, "paid_until_time"),
 			       amount(a, sizeof(a), i, "price_per_day"),
 			       json_is_true(json_object_get(i, "due")) ? " (due now)" : "");
-		if (strcmp(str(i, "grace_until"), "0") != 0 && str(i, "grace_until")[0])
+		if (strcmp(rw_balctx_str(i, "grace_until"), "0") != 0 &&
+		    rw_balctx_str(i, "grace_until")[0])
 			printf("grace until %s (a charge failed: the instance ends then unless "
 			       "money arrives)\n",
-			       str(i, "grace_until_time"));
+			       rw_balctx_str(i, "grace_until_time"));
 		printf("charged     %s in %lld period%s\n", amount(a, sizeof(a), i, "charged"),
 		       (long long)json_integer_value(json_object_get(i, "charges")),
 		       json_integer_value(json_object_get(i, "charges")) == 1 ? "" : "s");
 		if (json_is_string(json_object_get(i, "ended_reason")))
-			printf("ended       %s, reserve returned %s\n", str(i, "ended_reason"),
+			printf("ended       %s, reserve returned %s\n",
+			       rw_balctx_str(i, "ended_reason"),
 			       amount(a, sizeof(a), i, "refunded"));
 	}
 	if (json_is_string(json_object_get(i, "request_id")))
-		printf("request     %s (%s since %s)\n", str(i, "request_id"),
-		       str(i, "requested_status"), str(i, "requested_at"));
+		printf("request     %s (%s since %s)\n", rw_balctx_str(i, "request_id"),
+		       rw_balctx_str(i, "requested_status"), rw_balctx_str(i, "requested_at"));
 	print_intent("create", i, "create_intent", "create_state", "create_reason");
 	print_intent("stop", i, "stop_intent", "stop_state", "stop_reason");
 	if (json_is_string(json_object_get(i, "last_claim")))
-		printf("last claim  %s in %s (%s)\n", str(i, "last_claim"),
-		       str(i, "last_claim_intent"), str(i, "last_claim_state"));
+		printf("last claim  %s in %s (%s)\n", rw_balctx_str(i, "last_claim"),
+		       rw_balctx_str(i, "last_claim_intent"), rw_balctx_str(i, "last_claim_state"));
 }
 
 static void print_list(const json_t *arr)
@@ -438,10 +411,11 @@ static void print_list(const json_t *arr)
 	       "ACCOUNT");
 	for (size_t k = 0; k < json_array_size(arr); k++) {
 		const json_t *i = json_array_get(arr, k);
-		printf("%-66s  %-17s  %-22s  %-20s  %s\n", str(i, "instance_id"), str(i, "status"),
-		       amount(a, sizeof(a), i, "price_per_day"),
-		       str(i, "paid_until_time")[0] ? str(i, "paid_until_time") : "-",
-		       str(i, "account"));
+		printf("%-66s  %-17s  %-22s  %-20s  %s\n", rw_balctx_str(i, "instance_id"),
+		       rw_balctx_str(i, "status"), amount(a, sizeof(a), i, "price_per_day"),
+		       rw_balctx_str(i, "paid_until_time")[0] ? rw_balctx_str(i, "paid_until_time")
+							      : "-",
+		       rw_balctx_str(i, "account"));
 	}
 	printf("%zu instance%s\n", json_array_size(arr), json_array_size(arr) == 1 ? "" : "s");
 }
@@ -486,21 +460,8 @@ static const char instances_sql[] =
 /* Runs instances_sql; 0 and the array in *ret, or an exit code. */
 static int query_instances(struct rw_balctx *c, const char *const params[6], json_t **ret)
 {
-	char *text;
-	*ret = NULL;
-	int rc = rw_balctx_query_text(c, instances_sql, 6, params, &text);
-	if (rc != 0)
-		return rc;
-	json_t *j = text ? rw_balctx_json(c, text) : NULL;
-	free(text);
-	if (!json_is_array(j)) {
-		json_decref(j);
-		return RW_EXIT_FAIL;
-	}
-	for (size_t i = 0; i < json_array_size(j); i++)
-		checksum_all(json_array_get(j, i));
-	*ret = j;
-	return 0;
+	return rw_balctx_query_array(c, instances_sql, 6, params, addr_keys, RW_NELEM(addr_keys),
+				     ret);
 }
 
 /* Prints the instance id (0x-hex) of chain (decimal) and contract (0x-hex):
@@ -513,23 +474,16 @@ static int show_instance(struct rw_balctx *c, const char *id, const char *chain,
 	int rc = query_instances(c, params, &arr);
 	if (rc != 0)
 		return rc;
-	json_t *i = json_array_get(arr, 0);
-	if (!i) {
-		rw_cli_err(c->cli, "instance %s vanished", id);
-		rc = RW_EXIT_FAIL;
-	} else if (c->cli->json) {
-		rc = print_json(i);
-	} else {
-		print_instance(i);
-	}
+	rc = rw_balctx_show_first(c, arr, "instance", id, print_instance);
 	json_decref(arr);
 	return rc;
 }
 
 /* ---- subcommands ----------------------------------------------------------- */
 
-static int run_create(struct rw_balctx *c, const struct opts *o)
+static int run_create(struct rw_balctx *c, const void *arg)
 {
+	const struct opts *o = arg;
 	struct rw_baltarget t;
 	char base[RW_U256_DEC_MAX];
 	int rc = rw_balctx_target(c, o->chain_id, o->balance ? o->balance_hex : NULL, &t);
@@ -557,8 +511,9 @@ static int run_create(struct rw_balctx *c, const struct opts *o)
 	return rc;
 }
 
-static int run_list(struct rw_balctx *c, const struct opts *o)
+static int run_list(struct rw_balctx *c, const void *arg)
 {
+	const struct opts *o = arg;
 	const char *params[] = { NULL,
 				 o->account ? o->account_hex : NULL,
 				 o->balance ? o->balance_hex : NULL,
@@ -569,10 +524,7 @@ static int run_list(struct rw_balctx *c, const struct opts *o)
 	int rc = query_instances(c, params, &arr);
 	if (rc != 0)
 		return rc;
-	if (c->cli->json)
-		rc = print_json(arr);
-	else
-		print_list(arr);
+	rc = rw_balctx_show(c, arr, print_list);
 	json_decref(arr);
 	return rc;
 }
@@ -595,15 +547,17 @@ static int find(struct rw_balctx *c, const struct opts *o, char chain[24], char 
 	return 0;
 }
 
-static int run_show(struct rw_balctx *c, const struct opts *o)
+static int run_show(struct rw_balctx *c, const void *arg)
 {
+	const struct opts *o = arg;
 	char chain[24], contract[43];
 	int rc = find(c, o, chain, contract);
 	return rc != 0 ? rc : show_instance(c, o->id_hex, chain, contract);
 }
 
-static int run_stop(struct rw_balctx *c, const struct opts *o)
+static int run_stop(struct rw_balctx *c, const void *arg)
 {
+	const struct opts *o = arg;
 	char chain[24], contract[43], *text;
 	int rc = find(c, o, chain, contract);
 	if (rc != 0)
@@ -625,20 +579,22 @@ static int run_stop(struct rw_balctx *c, const struct opts *o)
 		return RW_EXIT_FAIL;
 	checksum_all(j);
 	if (c->cli->json) {
-		rc = print_json(j);
+		rc = rw_balctx_print_json(j);
 	} else {
-		printf("%s\n", str(j, "key"));
-		printf("state       %s%s%s\n", str(j, "state"),
-		       json_is_string(json_object_get(j, "reason")) ? ": " : "", str(j, "reason"));
+		printf("%s\n", rw_balctx_str(j, "key"));
+		printf("state       %s%s%s\n", rw_balctx_str(j, "state"),
+		       json_is_string(json_object_get(j, "reason")) ? ": " : "",
+		       rw_balctx_str(j, "reason"));
 		printf("calls       stopInstance(%s) on %s (chain %s)\n", o->id_hex,
-		       str(j, "balance"), chain);
+		       rw_balctx_str(j, "balance"), chain);
 	}
 	json_decref(j);
 	return rc;
 }
 
-static int run_set_status(struct rw_balctx *c, const struct opts *o)
+static int run_set_status(struct rw_balctx *c, const void *arg)
 {
+	const struct opts *o = arg;
 	char chain[24], contract[43], *text;
 	int rc = find(c, o, chain, contract);
 	if (rc != 0)
@@ -660,7 +616,7 @@ int rw_cmd_instance(struct rw_cli *cli, int argc, char **argv)
 		const char *name;
 		int allow;
 		const char *help;
-		int (*run)(struct rw_balctx *c, const struct opts *o);
+		rw_balctx_run_fn *run;
 	} subs[] = {
 		{ "create", OPT_CONTRACT | OPT_CREATE, usage_create, run_create },
 		{ "list", OPT_LIST, usage_list, run_list },
@@ -674,15 +630,6 @@ int rw_cmd_instance(struct rw_cli *cli, int argc, char **argv)
 			       RW_NELEM(subs), argc, argv))
 		return rc;
 	struct opts o = { 0 };
-	rc = parse(cli, argc - 1, argv + 1, subs[i].allow, subs[i].help, &o);
-	if (rc == HELP_SHOWN)
-		return RW_EXIT_OK;
-	if (rc != 0)
-		return rc;
-	struct rw_balctx c = { .cli = cli };
-	rc = rw_balctx_open(&c);
-	if (rc == 0)
-		rc = subs[i].run(&c, &o);
-	rw_balctx_close(&c);
-	return rc;
+	return rw_balctx_run(cli, argc - 1, argv + 1, subs[i].allow, subs[i].help, parse,
+			     subs[i].run, &o);
 }

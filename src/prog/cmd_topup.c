@@ -140,8 +140,6 @@ struct opts {
 	char ref_hex[67];     /* lowercase 0x-hex of REF */
 };
 
-#define HELP_SHOWN (-1)
-
 /* Stores the option's value when argv[*i] is --name; returns 1 (taken),
  * 0 (another option) or -1 (usage error printed). */
 static int take(struct rw_cli *cli, int argc, char **argv, int *i, const char *name,
@@ -153,16 +151,17 @@ static int take(struct rw_cli *cli, int argc, char **argv, int *i, const char *n
 }
 
 /* Parses the subcommand's arguments (argv[0] is the subcommand). Returns
- * 0, HELP_SHOWN, or an exit code after a usage error. */
-static int parse(struct rw_cli *cli, int argc, char **argv, int allow, const char *help,
-		 struct opts *o)
+ * 0, RW_BALCTX_HELP_SHOWN, or an exit code after a usage error (an
+ * rw_balctx_parse_fn: arg is a struct opts). */
+static int parse(struct rw_cli *cli, int argc, char **argv, int allow, const char *help, void *arg)
 {
+	struct opts *o = arg;
 	for (int i = 1; i < argc; i++) {
 		const char *const a = argv[i];
 		int r;
 		if (rw_cli_is_help(a)) {
 			fputs(help, stdout);
-			return HELP_SHOWN;
+			return RW_BALCTX_HELP_SHOWN;
 		}
 		if ((r = take(cli, argc, argv, &i, "chain-id", &o->chain_id,
 			      allow & (OPT_CONTRACT | OPT_LIST))) ||
@@ -241,50 +240,14 @@ static int parse(struct rw_cli *cli, int argc, char **argv, int allow, const cha
 	return 0;
 }
 
-/* Replaces the lowercase 0x-hex address at key by its EIP-55 form. */
-static void checksum_field(json_t *o, const char *key)
-{
-	const char *v = json_string_value(json_object_get(o, key));
-	uint8_t a[20];
-	char out[43];
-	if (!v || rw_addr_parse(a, v, strlen(v)) < 0)
-		return;
-	rw_addr_checksum(out, a);
-	json_object_set_new(o, key, json_string(out));
-}
+/* The keys of a session or quote object that hold addresses (shown in
+ * EIP-55 form). */
+static const char *const addr_keys[] = { "balance", "account", "token", "deposit_payer" };
 
+/* Puts the addresses of a session or quote object in their EIP-55 form. */
 static void checksum_all(json_t *o)
 {
-	static const char *const keys[] = { "balance", "account", "token", "deposit_payer" };
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		checksum_field(o, keys[i]);
-}
-
-static int print_json(json_t *j)
-{
-	int rc = json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	fputc('\n', stdout);
-	return rc == 0 ? RW_EXIT_OK : RW_EXIT_FAIL;
-}
-
-static const char *str(const json_t *o, const char *key)
-{
-	const char *v = json_string_value(json_object_get(o, key));
-	return v ? v : "";
-}
-
-/* "<units> <symbol>" for the amount at key, or "<base> base units" when
- * the token is unknown. */
-static const char *amount(char *buf, size_t n, const json_t *o, const char *key)
-{
-	char k[64];
-	snprintf(k, sizeof(k), "%s_units", key);
-	const char *u = json_string_value(json_object_get(o, k));
-	if (u)
-		snprintf(buf, n, "%s %s", u, str(o, "symbol")[0] ? str(o, "symbol") : "tokens");
-	else
-		snprintf(buf, n, "%s base units", str(o, key));
-	return buf;
+	rw_balctx_checksum(o, addr_keys, RW_NELEM(addr_keys));
 }
 
 /* A rate in basis points as a percentage ("19.00%"). */
@@ -297,7 +260,7 @@ static const char *rate(char *buf, size_t n, const json_t *o, const char *key)
 
 static int nonzero(const json_t *o, const char *key)
 {
-	const char *v = str(o, key);
+	const char *v = rw_balctx_str(o, key);
 	return v[0] && strcmp(v, "0") != 0;
 }
 
@@ -307,72 +270,78 @@ static void print_amounts(const json_t *o)
 	char a[160], r[32];
 	if (nonzero(o, "discount")) {
 		printf("discount    -%s (promo %s), credited by the operator after confirmation\n",
-		       amount(a, sizeof(a), o, "discount"), str(o, "code"));
-		printf("deposit     %s\n", amount(a, sizeof(a), o, "deposit_amount"));
+		       rw_balctx_show_amount(a, sizeof(a), o, "discount"),
+		       rw_balctx_str(o, "code"));
+		printf("deposit     %s\n",
+		       rw_balctx_show_amount(a, sizeof(a), o, "deposit_amount"));
 	}
 	if (json_is_string(json_object_get(o, "region")))
-		printf("tax         %s (%s, %s)\n", amount(a, sizeof(a), o, "tax"),
-		       str(o, "region"), rate(r, sizeof(r), o, "tax_rate_bp"));
+		printf("tax         %s (%s, %s)\n", rw_balctx_show_amount(a, sizeof(a), o, "tax"),
+		       rw_balctx_str(o, "region"), rate(r, sizeof(r), o, "tax_rate_bp"));
 	else
-		printf("tax         %s (no region)\n", amount(a, sizeof(a), o, "tax"));
-	printf("total       %s to pay\n", amount(a, sizeof(a), o, "total"));
+		printf("tax         %s (no region)\n",
+		       rw_balctx_show_amount(a, sizeof(a), o, "tax"));
+	printf("total       %s to pay\n", rw_balctx_show_amount(a, sizeof(a), o, "total"));
 	if (nonzero(o, "bonus"))
 		printf("bonus       +%s (promo %s), credited by the operator after confirmation\n",
-		       amount(a, sizeof(a), o, "bonus"), str(o, "code"));
+		       rw_balctx_show_amount(a, sizeof(a), o, "bonus"), rw_balctx_str(o, "code"));
 }
 
 static void print_quote(const json_t *q)
 {
 	char a[160], b[160], c[160], d[160];
-	printf("%s\n", amount(a, sizeof(a), q, "total"));
-	printf("account     %s\n", str(q, "account"));
-	printf("balance     %s (chain %lld)\n", str(q, "balance"),
+	printf("%s\n", rw_balctx_show_amount(a, sizeof(a), q, "total"));
+	printf("account     %s\n", rw_balctx_str(q, "account"));
+	printf("balance     %s (chain %lld)\n", rw_balctx_str(q, "balance"),
 	       (long long)json_integer_value(json_object_get(q, "chain_id")));
-	printf("amount      %s\n", amount(a, sizeof(a), q, "amount"));
+	printf("amount      %s\n", rw_balctx_show_amount(a, sizeof(a), q, "amount"));
 	print_amounts(q);
-	printf("deposit()   deposit(%s, %s, %s, <session ref>)\n", str(q, "account"),
-	       str(q, "deposit_amount"), str(q, "tax"));
+	printf("deposit()   deposit(%s, %s, %s, <session ref>)\n", rw_balctx_str(q, "account"),
+	       rw_balctx_str(q, "deposit_amount"), rw_balctx_str(q, "tax"));
 	printf("position    balance %s, pending %s, after %s\n",
-	       amount(a, sizeof(a), q, "balance_now"), amount(b, sizeof(b), q, "pending"),
-	       amount(c, sizeof(c), q, "balance_after"));
+	       rw_balctx_show_amount(a, sizeof(a), q, "balance_now"),
+	       rw_balctx_show_amount(b, sizeof(b), q, "pending"),
+	       rw_balctx_show_amount(c, sizeof(c), q, "balance_after"));
 	printf("limits      minimum %s, cap %s, headroom %s\n",
-	       amount(a, sizeof(a), q, "min_deposit"), amount(b, sizeof(b), q, "max_balance"),
-	       amount(d, sizeof(d), q, "headroom"));
+	       rw_balctx_show_amount(a, sizeof(a), q, "min_deposit"),
+	       rw_balctx_show_amount(b, sizeof(b), q, "max_balance"),
+	       rw_balctx_show_amount(d, sizeof(d), q, "headroom"));
 	if (json_is_string(json_object_get(q, "pending_ref")))
 		printf("pending     %s (%s, expires %s): pay it or cancel it before creating "
 		       "another\n",
-		       str(q, "pending_ref"), str(q, "pending_status"),
-		       str(q, "pending_expires_at"));
+		       rw_balctx_str(q, "pending_ref"), rw_balctx_str(q, "pending_status"),
+		       rw_balctx_str(q, "pending_expires_at"));
 }
 
 static void print_session(const json_t *s)
 {
 	char a[160];
-	printf("%s\n", str(s, "ref"));
-	printf("status      %s", str(s, "status"));
-	if (strcmp(str(s, "status"), "Pending") == 0)
-		printf(" until %s (sessions last 15 minutes)", str(s, "expires_at"));
-	else if (strcmp(str(s, "status"), "Completed") == 0)
-		printf(" at %s", str(s, "completed_at"));
-	else if (strcmp(str(s, "status"), "Cancelled") == 0)
-		printf(" at %s", str(s, "cancelled_at"));
-	else if (strcmp(str(s, "status"), "Expired") == 0)
-		printf(" at %s", str(s, "expires_at"));
+	printf("%s\n", rw_balctx_str(s, "ref"));
+	printf("status      %s", rw_balctx_str(s, "status"));
+	if (strcmp(rw_balctx_str(s, "status"), "Pending") == 0)
+		printf(" until %s (sessions last 15 minutes)", rw_balctx_str(s, "expires_at"));
+	else if (strcmp(rw_balctx_str(s, "status"), "Completed") == 0)
+		printf(" at %s", rw_balctx_str(s, "completed_at"));
+	else if (strcmp(rw_balctx_str(s, "status"), "Cancelled") == 0)
+		printf(" at %s", rw_balctx_str(s, "cancelled_at"));
+	else if (strcmp(rw_balctx_str(s, "status"), "Expired") == 0)
+		printf(" at %s", rw_balctx_str(s, "expires_at"));
 	printf("\n");
-	printf("account     %s\n", str(s, "account"));
-	printf("balance     %s (chain %lld)\n", str(s, "balance"),
+	printf("account     %s\n", rw_balctx_str(s, "account"));
+	printf("balance     %s (chain %lld)\n", rw_balctx_str(s, "balance"),
 	       (long long)json_integer_value(json_object_get(s, "chain_id")));
-	printf("amount      %s\n", amount(a, sizeof(a), s, "amount"));
+	printf("amount      %s\n", rw_balctx_show_amount(a, sizeof(a), s, "amount"));
 	print_amounts(s);
 	if (json_is_string(json_object_get(s, "deposit_tx")))
-		printf("deposit tx  %s (block %lld%s)\n", str(s, "deposit_tx"),
+		printf("deposit tx  %s (block %lld%s)\n", rw_balctx_str(s, "deposit_tx"),
 		       (long long)json_integer_value(json_object_get(s, "deposit_block")),
 		       json_is_true(json_object_get(s, "deposit_confirmed")) ? ", confirmed" : "");
-	if (strcmp(str(s, "status"), "Pending") == 0) {
-		printf("to pay      approve(%s, %s) on token %s\n", str(s, "balance"),
-		       str(s, "total"), str(s, "token"));
-		printf("            deposit(%s, %s, %s, %s) on %s\n", str(s, "account"),
-		       str(s, "deposit_amount"), str(s, "tax"), str(s, "ref"), str(s, "balance"));
+	if (strcmp(rw_balctx_str(s, "status"), "Pending") == 0) {
+		printf("to pay      approve(%s, %s) on token %s\n", rw_balctx_str(s, "balance"),
+		       rw_balctx_str(s, "total"), rw_balctx_str(s, "token"));
+		printf("            deposit(%s, %s, %s, %s) on %s\n", rw_balctx_str(s, "account"),
+		       rw_balctx_str(s, "deposit_amount"), rw_balctx_str(s, "tax"),
+		       rw_balctx_str(s, "ref"), rw_balctx_str(s, "balance"));
 	}
 	size_t nflags = json_array_size(json_object_get(s, "flags"));
 	for (size_t i = 0; i < nflags; i++)
@@ -418,21 +387,8 @@ static const char sessions_sql[] =
 /* Runs sessions_sql; returns 0 and the array in *ret, or an exit code. */
 static int query_sessions(struct rw_balctx *c, const char *const params[6], json_t **ret)
 {
-	char *text;
-	*ret = NULL;
-	int rc = rw_balctx_query_text(c, sessions_sql, 6, params, &text);
-	if (rc != 0)
-		return rc;
-	json_t *j = text ? rw_balctx_json(c, text) : NULL;
-	free(text);
-	if (!json_is_array(j)) {
-		json_decref(j);
-		return RW_EXIT_FAIL;
-	}
-	for (size_t i = 0; i < json_array_size(j); i++)
-		checksum_all(json_array_get(j, i));
-	*ret = j;
-	return 0;
+	return rw_balctx_query_array(c, sessions_sql, 6, params, addr_keys, RW_NELEM(addr_keys),
+				     ret);
 }
 
 /* Prints the session with ref (0x-hex): JSON or text. */
@@ -443,21 +399,14 @@ static int show_session(struct rw_balctx *c, const char *ref)
 	int rc = query_sessions(c, params, &arr);
 	if (rc != 0)
 		return rc;
-	json_t *s = json_array_get(arr, 0);
-	if (!s) {
-		rw_cli_err(c->cli, "session %s vanished", ref);
-		rc = RW_EXIT_FAIL;
-	} else if (c->cli->json) {
-		rc = print_json(s);
-	} else {
-		print_session(s);
-	}
+	rc = rw_balctx_show_first(c, arr, "session", ref, print_session);
 	json_decref(arr);
 	return rc;
 }
 
-static int run_quote(struct rw_balctx *c, const struct opts *o)
+static int run_quote(struct rw_balctx *c, const void *arg)
 {
+	const struct opts *o = arg;
 	struct rw_baltarget t;
 	char base[RW_U256_DEC_MAX], *text;
 	int rc = rw_balctx_target(c, o->chain_id, o->balance ? o->balance_hex : NULL, &t);
@@ -509,10 +458,7 @@ static int run_quote(struct rw_balctx *c, const struct opts *o)
 	if (!j)
 		return RW_EXIT_FAIL;
 	checksum_all(j);
-	if (c->cli->json)
-		rc = print_json(j);
-	else
-		print_quote(j);
+	rc = rw_balctx_show(c, j, print_quote);
 	json_decref(j);
 	return rc;
 }
@@ -532,8 +478,9 @@ static int random_ref(char out[67])
 	return 0;
 }
 
-static int run_create(struct rw_balctx *c, const struct opts *o)
+static int run_create(struct rw_balctx *c, const void *arg)
 {
+	const struct opts *o = arg;
 	struct rw_baltarget t;
 	char base[RW_U256_DEC_MAX], ref[67], *text;
 	int rc = rw_balctx_target(c, o->chain_id, o->balance ? o->balance_hex : NULL, &t);
@@ -559,8 +506,9 @@ static int run_create(struct rw_balctx *c, const struct opts *o)
 	return rc;
 }
 
-static int run_cancel(struct rw_balctx *c, const struct opts *o)
+static int run_cancel(struct rw_balctx *c, const void *arg)
 {
+	const struct opts *o = arg;
 	char *text;
 	const char *params[] = { o->ref_hex, o->account ? o->account_hex : NULL };
 	int rc = rw_balctx_query_text(c,
@@ -581,15 +529,17 @@ static void print_list(const json_t *arr)
 	       "EXPIRES", "ACCOUNT");
 	for (size_t i = 0; i < json_array_size(arr); i++) {
 		const json_t *s = json_array_get(arr, i);
-		printf("%-66s  %-10s  %-22s  %-22s  %-20s  %s\n", str(s, "ref"), str(s, "status"),
-		       amount(a, sizeof(a), s, "amount"), amount(b, sizeof(b), s, "total"),
-		       str(s, "expires_at"), str(s, "account"));
+		printf("%-66s  %-10s  %-22s  %-22s  %-20s  %s\n", rw_balctx_str(s, "ref"),
+		       rw_balctx_str(s, "status"), rw_balctx_show_amount(a, sizeof(a), s, "amount"),
+		       rw_balctx_show_amount(b, sizeof(b), s, "total"),
+		       rw_balctx_str(s, "expires_at"), rw_balctx_str(s, "account"));
 	}
 	printf("%zu session%s\n", json_array_size(arr), json_array_size(arr) == 1 ? "" : "s");
 }
 
-static int run_list(struct rw_balctx *c, const struct opts *o)
+static int run_list(struct rw_balctx *c, const void *arg)
 {
+	const struct opts *o = arg;
 	const char *params[] = { NULL,
 				 o->account ? o->account_hex : NULL,
 				 o->balance ? o->balance_hex : NULL,
@@ -600,10 +550,7 @@ static int run_list(struct rw_balctx *c, const struct opts *o)
 	int rc = query_sessions(c, params, &arr);
 	if (rc != 0)
 		return rc;
-	if (c->cli->json)
-		rc = print_json(arr);
-	else
-		print_list(arr);
+	rc = rw_balctx_show(c, arr, print_list);
 	json_decref(arr);
 	return rc;
 }
@@ -614,7 +561,7 @@ int rw_cmd_topup(struct rw_cli *cli, int argc, char **argv)
 		const char *name;
 		int allow;
 		const char *help;
-		int (*run)(struct rw_balctx *c, const struct opts *o);
+		rw_balctx_run_fn *run;
 	} subs[] = {
 		{ "quote", OPT_CONTRACT | OPT_AMOUNT, usage_quote, run_quote },
 		{ "create", OPT_CONTRACT | OPT_AMOUNT, usage_create, run_create },
@@ -627,15 +574,6 @@ int rw_cmd_topup(struct rw_cli *cli, int argc, char **argv)
 			       RW_NELEM(subs), argc, argv))
 		return rc;
 	struct opts o = { 0 };
-	rc = parse(cli, argc - 1, argv + 1, subs[i].allow, subs[i].help, &o);
-	if (rc == HELP_SHOWN)
-		return RW_EXIT_OK;
-	if (rc != 0)
-		return rc;
-	struct rw_balctx c = { .cli = cli };
-	rc = rw_balctx_open(&c);
-	if (rc == 0)
-		rc = subs[i].run(&c, &o);
-	rw_balctx_close(&c);
-	return rc;
+	return rw_balctx_run(cli, argc - 1, argv + 1, subs[i].allow, subs[i].help, parse,
+			     subs[i].run, &o);
 }

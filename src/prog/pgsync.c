@@ -86,6 +86,27 @@ PGresult *rw_pgsync_exec(struct rw_pgsync *s, const char *sql, int n, const char
 	return NULL;
 }
 
+int rw_pgsync_text(char **ret, struct rw_pgsync *s, const struct rw_cli *cli, const char *sql,
+		   int n, const char *const *params)
+{
+	struct rw_pgsync_err err;
+	if (ret)
+		*ret = NULL;
+	PGresult *r = rw_pgsync_exec(s, sql, n, params, &err);
+	if (!r)
+		return rw_pgsync_fail(cli, &err);
+	if (ret && PQntuples(r) > 0 && PQnfields(r) > 0 && !PQgetisnull(r, 0, 0)) {
+		*ret = strdup(PQgetvalue(r, 0, 0));
+		if (!*ret) {
+			PQclear(r);
+			rw_cli_err(cli, "out of memory");
+			return RW_EXIT_FAIL;
+		}
+	}
+	PQclear(r);
+	return 0;
+}
+
 void rw_pgsync_close(struct rw_pgsync *s)
 {
 	if (s->conn)

@@ -57,6 +57,13 @@ int rw_pgsync_connect(struct rw_pgsync *s, int *opened, const struct rw_cli *cli
  * anything else exits 1. Returns the exit code. */
 int rw_pgsync_fail(const struct rw_cli *cli, const struct rw_pgsync_err *e);
 
+/* Runs one statement for a CLI command, for its effect or its first cell.
+ * Returns 0 with a malloc'd copy of row 0, column 0 in *ret (NULL when
+ * there is none; ret may be NULL), or the exit code after the message
+ * (rw_pgsync_fail, or "out of memory"). */
+int rw_pgsync_text(char **ret, struct rw_pgsync *s, const struct rw_cli *cli, const char *sql,
+		   int n, const char *const *params);
+
 /* Closes the connection. Accepts a struct whose open failed. */
 void rw_pgsync_close(struct rw_pgsync *s);
 

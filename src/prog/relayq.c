@@ -35,22 +35,7 @@ int rw_relayq_fail(struct rw_relayq *q, const struct rw_pgsync_err *e)
 int rw_relayq_exec(char **ret, struct rw_relayq *q, const char *sql, int n,
 		   const char *const *params)
 {
-	struct rw_pgsync_err err;
-	if (ret)
-		*ret = NULL;
-	PGresult *r = rw_pgsync_exec(&q->db, sql, n, params, &err);
-	if (!r)
-		return rw_relayq_fail(q, &err);
-	if (ret && PQntuples(r) > 0 && PQnfields(r) > 0 && !PQgetisnull(r, 0, 0)) {
-		*ret = strdup(PQgetvalue(r, 0, 0));
-		if (!*ret) {
-			PQclear(r);
-			rw_cli_err(q->cli, "out of memory");
-			return RW_EXIT_FAIL;
-		}
-	}
-	PQclear(r);
-	return 0;
+	return rw_pgsync_text(ret, &q->db, q->cli, sql, n, params);
 }
 
 /* The pieces joined, or NULL when out of memory. */

@@ -38,6 +38,7 @@ import {
   RELAYER_PASS_ENV, actors, createDatabase, devnetDown, devnetUp, ethers, makeKeystore, sleep, sql,
   startRunwayd, stopRunwayd, tempDir, waitCaughtUp, writeConfig,
 } from '../indexer/helpers.mjs';
+import { rpcBatch, rpcBatchOne as rpc } from '../../tools/lib/chain.mjs';
 import { iface } from '../../tools/lib/deploy.mjs';
 
 const CHAIN = 31337;
@@ -61,19 +62,6 @@ const balanceI = iface('Balance');
 const tokenI = iface('TestToken');
 const hex = (n) => '0x' + BigInt(n).toString(16);
 const secs = (ms) => (ms / 1000).toFixed(2);
-
-async function rpcBatch(url, calls) {
-  const body = calls.map(([method, params], id) => ({ jsonrpc: '2.0', id, method, params }));
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  const out = await res.json();
-  const byId = new Map(out.map((r) => [r.id, r]));
-  return calls.map((c, id) => {
-    const r = byId.get(id);
-    if (!r || r.error) throw new Error(`${c[0]}: ${r ? r.error.message : 'no answer'}`);
-    return r.result;
-  });
-}
-const rpc = async (url, method, params = []) => (await rpcBatch(url, [[method, params]]))[0];
 
 /** Sends eth_sendTransaction for each tx (unlocked accounts), 500 per HTTP batch. */
 async function sendUnsigned(url, txs) {

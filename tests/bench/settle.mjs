@@ -22,7 +22,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { ethers, fileIntent, rpc, sql1, sqlRows, startAnvil, startEnv, Driver, sleep, CHAIN_ID } from '../relayer/helpers.mjs';
-import { connect, testWallets } from '../../tools/lib/chain.mjs';
+import { connect, rpcBatch, testWallets } from '../../tools/lib/chain.mjs';
 import { deployContract } from '../../tools/lib/deploy.mjs';
 
 const arg = (name, def) => {
@@ -180,11 +180,7 @@ async function ceilingOn({ rpcUrl, provider, tokenAddress, w }) {
   }
   const t0 = performance.now();
   for (let i = 0; i < raws.length; i += 100) {
-    const batch = raws.slice(i, i + 100).map((raw, j) => ({ jsonrpc: '2.0', id: i + j, method: 'eth_sendRawTransaction', params: [raw] }));
-    const res = await fetch(rpcUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(batch) });
-    const body = await res.json();
-    const bad = body.find((r) => r.error);
-    if (bad) throw new Error(`eth_sendRawTransaction: ${bad.error.message}`);
+    await rpcBatch(rpcUrl, raws.slice(i, i + 100).map((raw) => ['eth_sendRawTransaction', [raw]]));
   }
   const lastHash = ethers.keccak256(raws[raws.length - 1]);
   for (;;) {

@@ -315,16 +315,7 @@ export async function assertMirror(url, provider, chainId, head, { belowCursors 
 // ---- chain activity -------------------------------------------------------
 
 /** A small deterministic PRNG (mulberry32). */
-export function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng } from '../../tools/lib/prng.mjs';
 
 /** Contracts and wallets of a devnet, for activity(). */
 export function actors(dn) {

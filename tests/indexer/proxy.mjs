@@ -8,17 +8,11 @@
 // item that reaches the proxy. Counts what it did. Rates are per HTTP
 // request.
 import http from 'node:http';
+import { prng } from '../../tools/lib/prng.mjs';
 
 export async function startProxy(target, opts = {}) {
   const o = { maxRange: 500, rate500: 0.05, rate429: 0, rateDrop: 0.03, slowRate: 0.05, slowMs: 300, seed: 7, ...opts };
-  let a = o.seed >>> 0;
-  const rand = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rand = prng(o.seed);
   const stats = { requests: 0, refusedRange: 0, http500: 0, http429: 0, dropped: 0, slow: 0 };
   let rangeMsg = 0;
 

@@ -18,6 +18,8 @@
 #include "rpc.h"
 #include "rpctest.h"
 
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
 static char *node_path, *server_path;
 static pid_t server_pid = -1, tls_pid = -1;
 static char base[64];
@@ -158,34 +160,6 @@ static void batch_100(void **state)
 	assert_int_equal(server_count("batch100", "hits"), 1);
 }
 
-/* A batch whose item is rate-limited: only that item is sent again. */
-static void batch_partial_retry(void **state)
-{
-	(void)state;
-	struct fx f;
-	struct rt_got g = { 0 };
-	fx_init(&f, NULL);
-	add_ep(&f, "/ok", 0, 0, 0);
-	struct rw_rpc_req reqs[3] = { { "echo", json_pack("[i]", 0) },
-				      { "flaky", json_pack("[s]", "flaky1") },
-				      { "echo", json_pack("[i]", 2) } };
-	assert_int_equal(rw_rpc_batch(f.rpc, reqs, 3, rt_collect, &g), 0);
-	assert_int_equal(rt_run_until(&f.loop, &g, 1), 0);
-	for (int i = 0; i < 3; i++)
-		assert_int_equal(g.items[i].cls, RW_RPC_OK);
-	assert_int_equal(g.items[0].attempts, 1);
-	assert_int_equal(g.items[1].attempts, 2);
-	assert_int_equal(g.items[2].attempts, 1);
-	assert_int_equal(json_integer_value(json_array_get(g.items[2].result, 0)), 2);
-	struct rw_rpc_endpoint_stats st;
-	assert_int_equal(rw_rpc_endpoint_stats(&st, f.rpc, 0), 0);
-	assert_int_equal(st.requests, 2);
-	assert_int_equal(st.rate_limited, 1);
-	rt_got_free(&g);
-	fx_done(&f);
-	assert_int_equal(server_count("flaky1", "hits"), 2);
-}
-
 static void concurrency_cap(void **state)
 {
 	(void)state;
@@ -291,63 +265,6 @@ static void failover_dead(void **state)
 	fx_done(&f);
 }
 
-static void dead_only(void **state)
-{
-	(void)state;
-	struct fx f;
-	struct rt_got g;
-	char dead[64];
-	fx_init(&f, NULL);
-	snprintf(dead, sizeof(dead), "http://127.0.0.1:%d/", rt_free_port());
-	struct rw_rpc_endpoint_opts e = { .url = dead };
-	assert_int_equal(rw_rpc_add_endpoint(f.rpc, &e), 0);
-	call_run(&f, "echo", NULL, &g);
-	assert_int_equal(g.items[0].cls, RW_RPC_TRANSPORT);
-	assert_int_equal(g.items[0].attempts, 4);
-	assert_int_equal(g.items[0].http_status, 0);
-	assert_msg_has(&g.items[0], "onnect");
-	rt_got_free(&g);
-	fx_done(&f);
-}
-
-static void retry_500(void **state)
-{
-	(void)state;
-	struct fx f;
-	struct rt_got g;
-	fx_init(&f, NULL);
-	add_ep(&f, "/status?code=500&n=1&key=r500", 0, 0, 0);
-	call_run(&f, "echo", NULL, &g);
-	assert_int_equal(g.items[0].cls, RW_RPC_OK);
-	assert_int_equal(g.items[0].attempts, 2);
-	rt_got_free(&g);
-	struct rw_rpc_endpoint_stats st;
-	assert_int_equal(rw_rpc_endpoint_stats(&st, f.rpc, 0), 0);
-	assert_int_equal(st.failures, 1);
-	assert_int_equal(st.ok, 1);
-	fx_done(&f);
-	assert_int_equal(server_count("r500", "hits"), 2);
-}
-
-static void status_500_forever(void **state)
-{
-	(void)state;
-	struct fx f;
-	struct rt_got g;
-	struct rw_rpc_opts o = fast;
-	o.max_attempts = 3;
-	fx_init(&f, &o);
-	add_ep(&f, "/status?code=503&key=r503&body=upstream%20down", 0, 0, 0);
-	call_run(&f, "echo", NULL, &g);
-	assert_int_equal(g.items[0].cls, RW_RPC_TRANSPORT);
-	assert_int_equal(g.items[0].attempts, 3);
-	assert_int_equal(g.items[0].http_status, 503);
-	assert_string_equal(g.items[0].message, "HTTP 503: upstream down");
-	rt_got_free(&g);
-	fx_done(&f);
-	assert_int_equal(server_count("r503", "hits"), 3);
-}
-
 static void backoff_429(void **state)
 {
 	(void)state;
@@ -377,50 +294,6 @@ static void backoff_429(void **state)
 	assert_int_equal(server_count("r429", "hits"), 43);
 }
 
-static void rate_limited_forever(void **state)
-{
-	(void)state;
-	struct fx f;
-	struct rt_got g;
-	struct rw_rpc_opts o = fast;
-	o.max_attempts = 2;
-	fx_init(&f, &o);
-	add_ep(&f, "/status?code=429&key=r429f&body=Too%20Many%20Requests", 0, 0, 0);
-	call_run(&f, "echo", NULL, &g);
-	assert_int_equal(g.items[0].cls, RW_RPC_RATE_LIMITED);
-	assert_int_equal(g.items[0].attempts, 2);
-	assert_int_equal(g.items[0].http_status, 429);
-	rt_got_free(&g);
-	struct rw_rpc_endpoint_stats st;
-	assert_int_equal(rw_rpc_endpoint_stats(&st, f.rpc, 0), 0);
-	assert_int_equal(st.rate_limited, 2);
-	assert_true(st.rps_limit > 0); /* a limit now exists where none was configured */
-	fx_done(&f);
-	assert_int_equal(server_count("r429f", "hits"), 2);
-}
-
-/* Retry-After is honoured: the endpoint's backoff is at least that long. */
-static void retry_after(void **state)
-{
-	(void)state;
-	struct fx f;
-	struct rt_got g;
-	fx_init(&f, NULL);
-	add_ep(&f, "/status?code=429&ra=1&key=rra", 0, 0, 0);
-	struct rw_rpc_send_opts so = { .max_attempts = 1 };
-	struct rw_rpc_req req = { "echo", NULL };
-	memset(&g, 0, sizeof(g));
-	assert_int_equal(rw_rpc_send(f.rpc, &so, &req, 1, rt_collect, &g), 0);
-	assert_int_equal(rt_run_until(&f.loop, &g, 1), 0);
-	assert_int_equal(g.items[0].cls, RW_RPC_RATE_LIMITED);
-	assert_int_equal(g.items[0].attempts, 1);
-	rt_got_free(&g);
-	struct rw_rpc_endpoint_stats st;
-	assert_int_equal(rw_rpc_endpoint_stats(&st, f.rpc, 0), 0);
-	assert_true(st.backoff_ms > 500 && st.backoff_ms <= 1000);
-	fx_done(&f);
-}
-
 /* After a 429 the healthy endpoint takes the traffic. */
 static void failover_429(void **state)
 {
@@ -441,385 +314,554 @@ static void failover_429(void **state)
 	assert_int_equal(server_count("f429ok", "hits"), 20);
 }
 
-static void rate_limit_json(void **state)
+/* ---- faults, each in tree mode and in raw mode ----
+ *
+ * One table: a fault the server injects, the request, and what the
+ * callback must see. Every case runs twice, with results as trees and as
+ * raw text (RW_RPC_RAW_CHECKED): the classification, attempts and
+ * messages must not depend on the mode. The server's counter key is the
+ * case's name and the mode ("ceiling-raw"), so the runs do not see each
+ * other's traffic. */
+
+/* One request of a case: params as JSON text ({key}: the key), or NULL. */
+struct fault_req {
+	const char *method;
+	const char *params;
+};
+
+/* One fault case (see above). */
+struct fault {
+	const char *name;
+	const char *path;          /* the endpoint after base ({key}: the key); NULL: a dead port */
+	const char *then;          /* a second endpoint after base, or NULL */
+	uint64_t timeout_ms;       /* the endpoints' (0: the default) */
+	double max_rps;            /* the first endpoint's (0: no cap) */
+	struct rw_rpc_opts client; /* nonzero fields override `fast` */
+	struct rw_rpc_send_opts send; /* raw is set by the mode */
+	struct fault_req reqs[3];     /* up to the first without a method; a batch when 2+ */
+	/* What every item shows; 0 and NULL fields are not checked. */
+	enum rw_rpc_class cls;
+	unsigned attempts;
+	int http_status;
+	long long code;
+	const char *message;  /* exactly */
+	const char *has[2];   /* parts of the message */
+	const char *endpoint; /* a part of the endpoint's URL */
+	long long hits;       /* HTTP requests the server counted under the key */
+	/* More checks, before the client is closed; or NULL. */
+	void (*check)(struct fx *f, const struct rt_got *g, const char *key, int raw);
+};
+
+/* Copies tmpl to out with every "{key}" replaced by key. */
+static void with_key(char *out, size_t n, const char *tmpl, const char *key)
 {
-	(void)state;
-	struct fx f;
-	struct rt_got g;
-	struct rw_rpc_opts o = fast;
-	o.max_attempts = 3;
-	fx_init(&f, &o);
-	add_ep(&f,
-	       "/rpcerror?code=-32005&key=rlj&msg=daily%20request%20count%20exceeded,%20request%20"
-	       "rate%20limited",
-	       0, 1000, 0);
-	call_run(&f, "eth_blockNumber", NULL, &g);
-	assert_int_equal(g.items[0].cls, RW_RPC_RATE_LIMITED);
-	assert_int_equal(g.items[0].code, -32005);
-	assert_int_equal(g.items[0].attempts, 3);
-	assert_string_equal(g.items[0].message,
-			    "daily request count exceeded, request rate limited");
-	rt_got_free(&g);
-	fx_done(&f);
+	size_t w = 0;
+	for (const char *p = tmpl; *p; p++) {
+		if (strncmp(p, "{key}", 5) == 0) {
+			w += (size_t)snprintf(out + w, n - w, "%s", key);
+			p += 4;
+		} else if (w + 1 < n) {
+			out[w++] = *p;
+		}
+		assert_true(w + 1 < n);
+	}
+	out[w] = '\0';
 }
 
-/* ---- timeouts and broken bodies ---- */
-
-static void timeout_endpoint(void **state)
+/* An RW_RPC_OK item's result as a tree: its own in tree mode; in raw mode
+ * (where result is NULL) its text, parsed. Free with json_decref. */
+static json_t *item_result(const struct rt_item *it, int raw)
 {
-	(void)state;
-	struct fx f;
-	struct rt_got g;
-	struct rw_rpc_opts o = fast;
-	o.max_attempts = 2;
-	fx_init(&f, &o);
-	add_ep(&f, "/slow?ms=3000&key=tmo", 0, 0, 150);
-	call_run(&f, "echo", NULL, &g);
-	assert_int_equal(g.items[0].cls, RW_RPC_TIMEOUT);
-	assert_int_equal(g.items[0].attempts, 2);
-	assert_msg_has(&g.items[0], "imeout");
-	rt_got_free(&g);
-	struct rw_rpc_endpoint_stats st;
-	assert_int_equal(rw_rpc_endpoint_stats(&st, f.rpc, 0), 0);
-	assert_int_equal(st.failures, 2);
-	fx_done(&f);
+	assert_int_equal(it->cls, RW_RPC_OK);
+	if (!raw) {
+		assert_non_null(it->result);
+		assert_null(it->raw);
+		return json_incref(it->result);
+	}
+	assert_null(it->result);
+	assert_non_null(it->raw);
+	json_error_t e;
+	json_t *v = json_loadb(it->raw, it->raw_len, JSON_DECODE_ANY, &e);
+	if (!v)
+		fail_msg("raw result is not JSON: %s", e.text);
+	return v;
 }
 
-static void timeout_per_request(void **state)
+/* Runs case c on a client of its own, in tree mode (raw 0) or raw mode
+ * (raw 1), and checks what its callback saw, then what the server
+ * counted. Fails the current test at the first difference. */
+static void fault_run(const struct fault *c, int raw)
 {
-	(void)state;
 	struct fx f;
 	struct rt_got g = { 0 };
-	fx_init(&f, NULL);
-	add_ep(&f, "/slow?ms=3000", 0, 0, 60000);
-	struct rw_rpc_send_opts so = { .timeout_ms = 100, .max_attempts = 1 };
+	char key[64], path[400], params[128];
+	struct rw_rpc_req reqs[3];
+	size_t n = 0;
+	snprintf(key, sizeof(key), "%s-%s", c->name, raw ? "raw" : "tree");
+	struct rw_rpc_opts o = fast;
+	if (c->client.max_attempts)
+		o.max_attempts = c->client.max_attempts;
+	if (c->client.max_response)
+		o.max_response = c->client.max_response;
+	if (c->client.backoff_base_ms)
+		o.backoff_base_ms = c->client.backoff_base_ms;
+	if (c->client.backoff_cap_ms)
+		o.backoff_cap_ms = c->client.backoff_cap_ms;
+	fx_init(&f, &o);
+	if (c->path) {
+		with_key(path, sizeof(path), c->path, key);
+		add_ep(&f, path, 0, c->max_rps, c->timeout_ms);
+	} else {
+		char url[64];
+		snprintf(url, sizeof(url), "http://127.0.0.1:%d/", rt_free_port());
+		struct rw_rpc_endpoint_opts e = { .url = url, .timeout_ms = c->timeout_ms };
+		assert_int_equal(rw_rpc_add_endpoint(f.rpc, &e), 0);
+	}
+	if (c->then)
+		add_ep(&f, c->then, 0, 0, c->timeout_ms);
+	for (; n < NELEM(c->reqs) && c->reqs[n].method; n++) {
+		reqs[n].method = c->reqs[n].method;
+		reqs[n].params = NULL;
+		if (c->reqs[n].params) {
+			json_error_t e;
+			with_key(params, sizeof(params), c->reqs[n].params, key);
+			reqs[n].params = json_loads(params, 0, &e);
+			assert_non_null(reqs[n].params);
+		}
+	}
+	struct rw_rpc_send_opts so = c->send;
+	so.raw = raw ? RW_RPC_RAW_CHECKED : RW_RPC_TREE;
+	assert_int_equal(rw_rpc_send(f.rpc, &so, reqs, n, rt_collect, &g), 0);
+	assert_int_equal(rt_run_until(&f.loop, &g, 1), 0);
+	assert_int_equal(g.calls, 1);
+	assert_int_equal(g.n, n);
+	for (size_t i = 0; i < n; i++) {
+		const struct rt_item *it = &g.items[i];
+		if (it->cls != c->cls)
+			fail_msg("%s item %zu: class %d, not %d (%s)", key, i, (int)it->cls,
+				 (int)c->cls, it->message);
+		if (c->cls == RW_RPC_OK) {
+			json_decref(item_result(it, raw));
+		} else {
+			assert_null(it->result);
+			assert_null(it->raw);
+		}
+		if (c->attempts)
+			assert_int_equal(it->attempts, c->attempts);
+		if (c->http_status)
+			assert_int_equal(it->http_status, c->http_status);
+		if (c->code)
+			assert_int_equal(it->code, c->code);
+		if (c->message)
+			assert_string_equal(it->message, c->message);
+		for (size_t k = 0; k < NELEM(c->has) && c->has[k]; k++)
+			assert_msg_has(it, c->has[k]);
+		if (c->endpoint)
+			assert_non_null(strstr(it->endpoint, c->endpoint));
+	}
+	if (c->check)
+		c->check(&f, &g, key, raw);
+	rt_got_free(&g);
+	fx_done(&f);
+	if (c->hits)
+		assert_int_equal(server_count(key, "hits"), c->hits);
+}
+
+/* Stats of the client's first endpoint. */
+static struct rw_rpc_endpoint_stats ep_stats(struct fx *f)
+{
+	struct rw_rpc_endpoint_stats st;
+	assert_int_equal(rw_rpc_endpoint_stats(&st, f->rpc, 0), 0);
+	return st;
+}
+
+/* A retried item's first failure is counted, then its success. */
+static void check_retry_500(struct fx *f, const struct rt_got *g, const char *key, int raw)
+{
+	struct rw_rpc_endpoint_stats st = ep_stats(f);
+	assert_int_equal(st.failures, 1);
+	assert_int_equal(st.ok, 1);
+}
+
+/* Refusals for rate make a limit where none was configured. */
+static void check_rate_limited(struct fx *f, const struct rt_got *g, const char *key, int raw)
+{
+	struct rw_rpc_endpoint_stats st = ep_stats(f);
+	assert_int_equal(st.rate_limited, 2);
+	assert_true(st.rps_limit > 0);
+}
+
+/* Retry-After is honoured: the endpoint's backoff is at least that long. */
+static void check_retry_after(struct fx *f, const struct rt_got *g, const char *key, int raw)
+{
+	struct rw_rpc_endpoint_stats st = ep_stats(f);
+	assert_true(st.backoff_ms > 500 && st.backoff_ms <= 1000);
+}
+
+/* A dead port: no HTTP status at all. */
+static void check_dead(struct fx *f, const struct rt_got *g, const char *key, int raw)
+{
+	assert_int_equal(g->items[0].http_status, 0);
+}
+
+/* Both timed-out attempts count as failures. */
+static void check_timeouts(struct fx *f, const struct rt_got *g, const char *key, int raw)
+{
+	assert_int_equal(ep_stats(f).failures, 2);
+}
+
+/* The size the server announced for 4 MiB of "ab":
+ * {"jsonrpc":"2.0","id":0,"result":"..."} is 4 MiB and 36 bytes. */
+static void check_announced(struct fx *f, const struct rt_got *g, const char *key, int raw)
+{
+	assert_int_equal(g->items[0].body_size, (4 << 20) + 36);
+}
+
+/* The result: a string of 4 MiB. */
+static void check_4mib(struct fx *f, const struct rt_got *g, const char *key, int raw)
+{
+	json_t *v = item_result(&g->items[0], raw);
+	assert_int_equal(json_string_length(v), 4 << 20);
+	if (raw)
+		assert_int_equal(g->items[0].raw_len, (4 << 20) + 2);
+	json_decref(v);
+}
+
+/* The request's ceiling was its own: the next request on the client, in
+ * the same mode, has the client's (256 MiB) and passes. */
+static void check_request_ceiling(struct fx *f, const struct rt_got *g, const char *key, int raw)
+{
+	check_announced(f, g, key, raw);
+	struct rt_got g2 = { 0 };
+	struct rw_rpc_send_opts so = { .raw = raw ? RW_RPC_RAW_CHECKED : RW_RPC_TREE };
 	struct rw_rpc_req req = { "echo", NULL };
-	assert_int_equal(rw_rpc_send(f.rpc, &so, &req, 1, rt_collect, &g), 0);
-	assert_int_equal(rt_run_until(&f.loop, &g, 1), 0);
-	assert_int_equal(g.items[0].cls, RW_RPC_TIMEOUT);
-	assert_int_equal(g.items[0].attempts, 1);
-	rt_got_free(&g);
-	fx_done(&f);
+	assert_int_equal(rw_rpc_send(f->rpc, &so, &req, 1, rt_collect, &g2), 0);
+	assert_int_equal(rt_run_until(&f->loop, &g2, 1), 0);
+	check_4mib(f, &g2, key, raw);
+	rt_got_free(&g2);
 }
 
-static void truncated_body(void **state)
+/* A chunked answer announces no size. */
+static void check_unannounced(struct fx *f, const struct rt_got *g, const char *key, int raw)
 {
-	(void)state;
-	struct fx f;
-	struct rt_got g;
-	struct rw_rpc_opts o = fast;
-	o.max_attempts = 2;
-	fx_init(&f, &o);
-	add_ep(&f, "/truncated", 0, 0, 0);
-	call_run(&f, "echo", NULL, &g);
-	assert_int_equal(g.items[0].cls, RW_RPC_TRANSPORT);
-	assert_int_equal(g.items[0].attempts, 2);
-	rt_got_free(&g);
-	fx_done(&f);
+	assert_int_equal(g->items[0].body_size, 0);
 }
 
-static void closed_connection(void **state)
+/* Log 59999 of 60000, with its fields readable. */
+static void assert_logs(json_t *logs)
 {
-	(void)state;
-	struct fx f;
-	struct rt_got g;
-	struct rw_rpc_opts o = fast;
-	o.max_attempts = 2;
-	fx_init(&f, &o);
-	add_ep(&f, "/closed", 0, 0, 0);
-	add_ep(&f, "/ok", 0, 0, 0);
-	call_run(&f, "echo", NULL, &g);
-	assert_int_equal(g.items[0].cls, RW_RPC_OK);
-	assert_int_equal(g.items[0].attempts, 2);
-	rt_got_free(&g);
-	fx_done(&f);
-}
-
-static void wrong_id(void **state)
-{
-	(void)state;
-	struct fx f;
-	struct rt_got g;
-	struct rw_rpc_opts o = fast;
-	o.max_attempts = 2;
-	fx_init(&f, &o);
-	add_ep(&f, "/wrongid", 0, 0, 0);
-	call_run(&f, "echo", NULL, &g);
-	assert_int_equal(g.items[0].cls, RW_RPC_BAD_RESPONSE);
-	assert_int_equal(g.items[0].attempts, 2);
-	assert_msg_has(&g.items[0], "id mismatch");
-	rt_got_free(&g);
-	/* A batch with shifted ids is refused as a whole. */
-	struct rw_rpc_req reqs[2] = { { "echo", NULL }, { "echo", NULL } };
-	memset(&g, 0, sizeof(g));
-	assert_int_equal(rw_rpc_batch(f.rpc, reqs, 2, rt_collect, &g), 0);
-	assert_int_equal(rt_run_until(&f.loop, &g, 1), 0);
-	assert_int_equal(g.items[0].cls, RW_RPC_BAD_RESPONSE);
-	assert_int_equal(g.items[1].cls, RW_RPC_BAD_RESPONSE);
-	rt_got_free(&g);
-	fx_done(&f);
-}
-
-static void garbage_body(void **state)
-{
-	(void)state;
-	struct fx f;
-	struct rt_got g;
-	struct rw_rpc_opts o = fast;
-	o.max_attempts = 1;
-	fx_init(&f, &o);
-	add_ep(&f, "/garbage", 0, 0, 0);
-	call_run(&f, "echo", NULL, &g);
-	assert_int_equal(g.items[0].cls, RW_RPC_BAD_RESPONSE);
-	assert_msg_has(&g.items[0], "not JSON");
-	rt_got_free(&g);
-	fx_done(&f);
-}
-
-static void ceiling(void **state)
-{
-	(void)state;
-	struct fx f;
-	struct rt_got g;
-	struct rw_rpc_opts o = fast;
-	o.max_response = 1 << 20;
-	fx_init(&f, &o);
-	add_ep(&f, "/huge?mb=4&key=ceil", 0, 0, 0);
-	call_run(&f, "echo", NULL, &g);
-	assert_int_equal(g.items[0].cls, RW_RPC_TRANSPORT);
-	assert_string_equal(g.items[0].message, "response larger than 1048576 bytes");
-	assert_int_equal(g.items[0].attempts, 1); /* not retried */
-	rt_got_free(&g);
-	/* Just under the ceiling passes. */
-	fx_done(&f);
-	o.max_response = (4 << 20) + 100;
-	fx_init(&f, &o);
-	add_ep(&f, "/huge?mb=4", 0, 0, 0);
-	call_run(&f, "echo", NULL, &g);
-	assert_int_equal(g.items[0].cls, RW_RPC_OK);
-	assert_int_equal(json_string_length(g.items[0].result), 4 << 20);
-	rt_got_free(&g);
-	fx_done(&f);
-}
-
-/* Tens of MB of logs in one answer. */
-static void big_logs(void **state)
-{
-	(void)state;
-	struct fx f;
-	struct rt_got g;
-	fx_init(&f, NULL);
-	add_ep(&f, "/ok", 0, 0, 60000);
-	call_run(&f, "logs", json_pack("[i]", 60000), &g);
-	assert_int_equal(g.items[0].cls, RW_RPC_OK);
-	assert_int_equal(json_array_size(g.items[0].result), 60000);
-	json_t *last = json_array_get(g.items[0].result, 59999);
+	assert_int_equal(json_array_size(logs), 60000);
+	json_t *last = json_array_get(logs, 59999);
 	uint64_t idx;
 	assert_int_equal(rw_rpc_get_quantity_u64(&idx, json_object_get(last, "logIndex")), 0);
 	assert_int_equal(idx, 59999);
 	uint8_t h[32];
 	assert_int_equal(rw_rpc_get_data32(h, json_object_get(last, "transactionHash")), 0);
-	rt_got_free(&g);
-	fx_done(&f);
 }
 
-static void gzip_body(void **state)
+/* The result: 60000 logs (assert_logs). */
+static void check_logs(struct fx *f, const struct rt_got *g, const char *key, int raw)
 {
-	(void)state;
-	struct fx f;
-	struct rt_got g;
-	fx_init(&f, NULL);
-	add_ep(&f, "/gzip", 0, 0, 0);
-	call_run(&f, "echo", json_pack("[s]", "compressed"), &g);
-	assert_int_equal(g.items[0].cls, RW_RPC_OK);
-	assert_string_equal(json_string_value(json_array_get(g.items[0].result, 0)), "compressed");
-	rt_got_free(&g);
-	fx_done(&f);
-}
-
-/* ---- raw mode ---- */
-
-/* Sends n requests in raw mode (a batch when n > 1; max_response) and runs
- * them to their callback. */
-static void raw_send(struct fx *f, struct rw_rpc_req *reqs, size_t n, size_t max_response,
-		     struct rt_got *g)
-{
-	memset(g, 0, sizeof(*g));
-	struct rw_rpc_send_opts o = { .raw = 1, .max_response = max_response };
-	assert_int_equal(rw_rpc_send(f->rpc, &o, reqs, n, rt_collect, g), 0);
-	assert_int_equal(rt_run_until(&f->loop, g, 1), 0);
-	assert_int_equal(g->calls, 1);
-	assert_int_equal(g->n, n);
-}
-
-/* Tens of MB of logs as text; an item retried in a second HTTP request
- * (another body) next to items answered by the first: every text is
- * valid when the callback runs. */
-static void raw_logs_and_retry(void **state)
-{
-	(void)state;
-	struct fx f;
-	struct rt_got g;
-	fx_init(&f, NULL);
-	add_ep(&f, "/ok", 0, 0, 60000);
-	struct rw_rpc_req reqs[3] = { { "logs", json_pack("[i]", 60000) },
-				      { "flaky", json_pack("[s]", "rawflaky") },
-				      { "echo", json_pack("[i]", 2) } };
-	raw_send(&f, reqs, 3, 0, &g);
-	for (int i = 0; i < 3; i++) {
-		assert_int_equal(g.items[i].cls, RW_RPC_OK);
-		assert_null(g.items[i].result);
-		assert_non_null(g.items[i].raw);
-	}
-	assert_int_equal(g.items[1].attempts, 2);
-	assert_string_equal(g.items[1].raw, "\"0x1\"");
-	assert_string_equal(g.items[2].raw, "[2]");
-	json_error_t e;
-	json_t *logs = json_loadb(g.items[0].raw, g.items[0].raw_len, 0, &e);
-	assert_int_equal(json_array_size(logs), 60000);
-	uint64_t idx;
-	assert_int_equal(rw_rpc_get_quantity_u64(
-				 &idx, json_object_get(json_array_get(logs, 59999), "logIndex")),
-			 0);
-	assert_int_equal(idx, 59999);
+	json_t *logs = item_result(&g->items[0], raw);
+	assert_logs(logs);
 	json_decref(logs);
-	rt_got_free(&g);
-	fx_done(&f);
 }
 
-/* Results that are not JSON: a bad response naming the endpoint and where
- * the text broke, retried like any bad response; nothing half-read. */
-static void raw_malformed(void **state)
+/* Only the rate-limited item is sent again, in a second HTTP request
+ * (another body), next to items answered by the first: every result is
+ * valid when the callback runs. */
+static void check_batch_retry(struct fx *f, const struct rt_got *g, const char *key, int raw)
 {
-	(void)state;
-	struct fx f;
-	struct rt_got g;
-	struct rw_rpc_opts o = fast;
-	o.max_attempts = 2;
-	fx_init(&f, &o);
-	add_ep(&f, "/badjson?key=rawbad", 0, 0, 0);
-	struct rw_rpc_req reqs[2] = { { "eth_getLogs", NULL }, { "echo", json_pack("[i]", 1) } };
-	raw_send(&f, reqs, 2, 0, &g);
-	for (int i = 0; i < 2; i++) {
-		assert_int_equal(g.items[i].cls, RW_RPC_BAD_RESPONSE);
-		assert_null(g.items[i].raw);
-		assert_msg_has(&g.items[i], "malformed response: not JSON (byte ");
-		assert_msg_has(&g.items[i], "unexpected character");
-		assert_non_null(strstr(g.items[i].endpoint, "/badjson"));
-		assert_int_equal(g.items[i].attempts, 2);
+	assert_int_equal(g->items[0].attempts, 1);
+	assert_int_equal(g->items[1].attempts, 2);
+	assert_int_equal(g->items[2].attempts, 1);
+	json_t *logs = item_result(&g->items[0], raw);
+	assert_logs(logs);
+	json_decref(logs);
+	json_t *v = item_result(&g->items[1], raw);
+	assert_string_equal(json_string_value(v), "0x1");
+	json_decref(v);
+	v = item_result(&g->items[2], raw);
+	assert_int_equal(json_integer_value(json_array_get(v, 0)), 2);
+	json_decref(v);
+	if (raw) {
+		assert_string_equal(g->items[1].raw, "\"0x1\"");
+		assert_string_equal(g->items[2].raw, "[2]");
 	}
-	rt_got_free(&g);
-	fx_done(&f);
-	assert_int_equal(server_count("rawbad", "hits"), 2);
+	struct rw_rpc_endpoint_stats st = ep_stats(f);
+	assert_int_equal(st.requests, 2);
+	assert_int_equal(st.rate_limited, 1);
+	char flaky[80];
+	snprintf(flaky, sizeof(flaky), "%s.flaky", key);
+	assert_int_equal(server_count(flaky, "hits"), 2);
 }
 
-/* A request's own ceiling: over it, a transport failure that says the
- * size the server announced (0 when it announced none), not retried; the
- * client's ceiling still holds for other requests. */
-static void raw_ceiling(void **state)
+/* The echo came through the compressed body. */
+static void check_gzip(struct fx *f, const struct rt_got *g, const char *key, int raw)
 {
-	(void)state;
-	struct fx f;
-	struct rt_got g;
-	fx_init(&f, NULL);
-	add_ep(&f, "/huge?mb=4&key=rawceil", 0, 0, 0);
-	struct rw_rpc_req req = { "echo", NULL };
-	raw_send(&f, &req, 1, 1 << 20, &g);
-	assert_int_equal(g.items[0].cls, RW_RPC_TRANSPORT);
-	assert_string_equal(g.items[0].message, "response larger than 1048576 bytes");
-	assert_int_equal(g.items[0].attempts, 1);
-	/* {"jsonrpc":"2.0","id":0,"result":"..."}: 4 MiB and 36 bytes */
-	assert_int_equal(g.items[0].body_size, (4 << 20) + 36);
-	rt_got_free(&g);
-	req.params = NULL;
-	raw_send(&f, &req, 1, 0, &g); /* the client's ceiling (256 MiB) */
-	assert_int_equal(g.items[0].cls, RW_RPC_OK);
-	assert_int_equal(g.items[0].raw_len, (4 << 20) + 2);
-	rt_got_free(&g);
-	fx_done(&f);
-
-	fx_init(&f, NULL);
-	add_ep(&f, "/huge?mb=4&chunked=1", 0, 0, 0);
-	raw_send(&f, &req, 1, 1 << 20, &g);
-	assert_int_equal(g.items[0].cls, RW_RPC_TRANSPORT);
-	assert_string_equal(g.items[0].message, "response larger than 1048576 bytes");
-	assert_int_equal(g.items[0].body_size, 0); /* not announced */
-	rt_got_free(&g);
-	fx_done(&f);
+	json_t *v = item_result(&g->items[0], raw);
+	assert_string_equal(json_string_value(json_array_get(v, 0)), "compressed");
+	json_decref(v);
 }
 
-/* ---- classification end to end ---- */
-
-static void range_error(void **state)
+/* Raw mode says why the text broke (jscan's reason); tree mode only where. */
+static void check_malformed(struct fx *f, const struct rt_got *g, const char *key, int raw)
 {
-	(void)state;
-	struct fx f;
-	struct rt_got g;
-	fx_init(&f, NULL);
-	add_ep(&f,
-	       "/rpcerror?code=-32602&key=rng&msg=Log%20response%20size%20exceeded.%20this%20block%"
-	       "20"
-	       "range%20should%20work:%20%5B0x10,%200x20%5D",
-	       0, 0, 0);
-	call_run(&f, "eth_getLogs", NULL, &g);
-	struct rt_item *it = &g.items[0];
-	assert_int_equal(it->cls, RW_RPC_RANGE_TOO_LARGE);
-	assert_int_equal(it->attempts, 1); /* never retried */
+	for (size_t i = 0; raw && i < g->n; i++)
+		assert_msg_has(&g->items[i], "unexpected character");
+}
+
+/* "[0x10, 0x20]" in the message is the range that should work. */
+static void check_range(struct fx *f, const struct rt_got *g, const char *key, int raw)
+{
+	const struct rt_item *it = &g->items[0];
 	assert_int_equal(it->range.has_range, 1);
 	assert_int_equal(it->range.from, 0x10);
 	assert_int_equal(it->range.to, 0x20);
 	assert_int_equal(it->range.max_span, 17);
-	rt_got_free(&g);
-	fx_done(&f);
+}
+
+/* "limited to a 10,000 range": the span that should work. */
+static void check_range_10000(struct fx *f, const struct rt_got *g, const char *key, int raw)
+{
+	assert_int_equal(g->items[0].range.max_span, 10000);
+}
+
+/* The revert's Error(string) data, decoded. */
+static void check_revert(struct fx *f, const struct rt_got *g, const char *key, int raw)
+{
+	assert_int_equal(g->items[0].revert_kind, RW_RPC_REVERT_ERROR);
+	assert_string_equal(g->items[0].reason, "boom");
+}
+
+static const struct fault faults[] = {
+	/* transport, status and rate faults */
+	{ .name = "dead",
+	  .path = NULL,
+	  .reqs = { { "echo" } },
+	  .cls = RW_RPC_TRANSPORT,
+	  .attempts = 4,
+	  .has = { "onnect" },
+	  .check = check_dead },
+	{ .name = "r500",
+	  .path = "/status?code=500&n=1&key={key}",
+	  .reqs = { { "echo" } },
+	  .cls = RW_RPC_OK,
+	  .attempts = 2,
+	  .hits = 2,
+	  .check = check_retry_500 },
+	{ .name = "r503",
+	  .path = "/status?code=503&key={key}&body=upstream%20down",
+	  .client = { .max_attempts = 3 },
+	  .reqs = { { "echo" } },
+	  .cls = RW_RPC_TRANSPORT,
+	  .attempts = 3,
+	  .http_status = 503,
+	  .message = "HTTP 503: upstream down",
+	  .hits = 3 },
+	{ .name = "r429f",
+	  .path = "/status?code=429&key={key}&body=Too%20Many%20Requests",
+	  .client = { .max_attempts = 2 },
+	  .reqs = { { "echo" } },
+	  .cls = RW_RPC_RATE_LIMITED,
+	  .attempts = 2,
+	  .http_status = 429,
+	  .hits = 2,
+	  .check = check_rate_limited },
+	{ .name = "rra",
+	  .path = "/status?code=429&ra=1&key={key}",
+	  .send = { .max_attempts = 1 },
+	  .reqs = { { "echo" } },
+	  .cls = RW_RPC_RATE_LIMITED,
+	  .attempts = 1,
+	  .check = check_retry_after },
+	{ .name = "rlj",
+	  .path = "/rpcerror?code=-32005&key={key}&msg=daily%20request%20count%20exceeded,%20"
+		  "request%20rate%20limited",
+	  .max_rps = 1000,
+	  .client = { .max_attempts = 3 },
+	  .reqs = { { "eth_blockNumber", NULL } },
+	  .cls = RW_RPC_RATE_LIMITED,
+	  .attempts = 3,
+	  .code = -32005,
+	  .message = "daily request count exceeded, request rate limited" },
+	/* timeouts and broken bodies */
+	{ .name = "tmo",
+	  .path = "/slow?ms=3000&key={key}",
+	  .timeout_ms = 150,
+	  .client = { .max_attempts = 2 },
+	  .reqs = { { "echo" } },
+	  .cls = RW_RPC_TIMEOUT,
+	  .attempts = 2,
+	  .has = { "imeout" },
+	  .check = check_timeouts },
+	{ .name = "tmo1",
+	  .path = "/slow?ms=3000&key={key}",
+	  .timeout_ms = 60000,
+	  .send = { .timeout_ms = 100, .max_attempts = 1 },
+	  .reqs = { { "echo" } },
+	  .cls = RW_RPC_TIMEOUT,
+	  .attempts = 1 },
+	{ .name = "truncated",
+	  .path = "/truncated?key={key}",
+	  .client = { .max_attempts = 2 },
+	  .reqs = { { "echo" } },
+	  .cls = RW_RPC_TRANSPORT,
+	  .attempts = 2,
+	  .hits = 2 },
+	{ .name = "closed",
+	  .path = "/closed?key={key}",
+	  .then = "/ok",
+	  .client = { .max_attempts = 2 },
+	  .reqs = { { "echo" } },
+	  .cls = RW_RPC_OK,
+	  .attempts = 2,
+	  .endpoint = "/ok",
+	  .hits = 1 },
+	{ .name = "wrongid",
+	  .path = "/wrongid?key={key}",
+	  .client = { .max_attempts = 2 },
+	  .reqs = { { "echo" } },
+	  .cls = RW_RPC_BAD_RESPONSE,
+	  .attempts = 2,
+	  .has = { "id mismatch" },
+	  .hits = 2 },
+	/* A batch with shifted ids is refused as a whole. */
+	{ .name = "wrongids",
+	  .path = "/wrongid?key={key}",
+	  .client = { .max_attempts = 2 },
+	  .reqs = { { "echo" }, { "echo" } },
+	  .cls = RW_RPC_BAD_RESPONSE,
+	  .attempts = 2,
+	  .has = { "batch answers an id never sent" },
+	  .hits = 2 },
+	{ .name = "garbage",
+	  .path = "/garbage?key={key}",
+	  .client = { .max_attempts = 1 },
+	  .reqs = { { "echo" } },
+	  .cls = RW_RPC_BAD_RESPONSE,
+	  .attempts = 1,
+	  .has = { "not JSON" },
+	  .hits = 1 },
+	/* Results that are not JSON: a bad response naming the endpoint and
+	 * where the text broke (in raw mode also why), retried like any bad
+	 * response. */
+	{ .name = "badjson",
+	  .path = "/badjson?key={key}",
+	  .client = { .max_attempts = 2 },
+	  .reqs = { { "eth_getLogs", NULL }, { "echo", "[1]" } },
+	  .cls = RW_RPC_BAD_RESPONSE,
+	  .attempts = 2,
+	  .has = { "malformed response: not JSON (byte " },
+	  .endpoint = "/badjson",
+	  .hits = 2,
+	  .check = check_malformed },
+	/* Over a body ceiling (the client's or the request's): a transport
+	 * failure that says the size the server announced, not retried. */
+	{ .name = "ceiling",
+	  .path = "/huge?mb=4&key={key}",
+	  .client = { .max_response = 1 << 20 },
+	  .reqs = { { "echo" } },
+	  .cls = RW_RPC_TRANSPORT,
+	  .attempts = 1,
+	  .message = "response larger than 1048576 bytes",
+	  .hits = 1,
+	  .check = check_announced },
+	{ .name = "ceiling1",
+	  .path = "/huge?mb=4&key={key}",
+	  .send = { .max_response = 1 << 20 },
+	  .reqs = { { "echo" } },
+	  .cls = RW_RPC_TRANSPORT,
+	  .attempts = 1,
+	  .message = "response larger than 1048576 bytes",
+	  .hits = 2,
+	  .check = check_request_ceiling },
+	{ .name = "ceiling1c",
+	  .path = "/huge?mb=4&chunked=1&key={key}",
+	  .send = { .max_response = 1 << 20 },
+	  .reqs = { { "echo" } },
+	  .cls = RW_RPC_TRANSPORT,
+	  .attempts = 1,
+	  .message = "response larger than 1048576 bytes",
+	  .check = check_unannounced },
+	/* Just under the client's ceiling passes. */
+	{ .name = "under",
+	  .path = "/huge?mb=4&key={key}",
+	  .client = { .max_response = (4 << 20) + 100 },
+	  .reqs = { { "echo" } },
+	  .cls = RW_RPC_OK,
+	  .attempts = 1,
+	  .check = check_4mib },
+	/* big answers, compressed answers */
+	{ .name = "logs",
+	  .path = "/ok?key={key}",
+	  .timeout_ms = 60000,
+	  .reqs = { { "logs", "[60000]" } },
+	  .cls = RW_RPC_OK,
+	  .attempts = 1,
+	  .check = check_logs },
+	{ .name = "retry",
+	  .path = "/ok?key={key}",
+	  .timeout_ms = 60000,
+	  .reqs = { { "logs", "[60000]" }, { "flaky", "[\"{key}.flaky\"]" }, { "echo", "[2]" } },
+	  .cls = RW_RPC_OK,
+	  .hits = 2,
+	  .check = check_batch_retry },
+	{ .name = "gzip",
+	  .path = "/gzip?key={key}",
+	  .reqs = { { "echo", "[\"compressed\"]" } },
+	  .cls = RW_RPC_OK,
+	  .attempts = 1,
+	  .check = check_gzip },
+	/* classification end to end: never retried */
+	{ .name = "rng",
+	  .path = "/rpcerror?code=-32602&key={key}&msg=Log%20response%20size%20exceeded.%20this%20"
+		  "block%20range%20should%20work:%20%5B0x10,%200x20%5D",
+	  .reqs = { { "eth_getLogs", NULL } },
+	  .cls = RW_RPC_RANGE_TOO_LARGE,
+	  .attempts = 1,
+	  .code = -32602,
+	  .hits = 1,
+	  .check = check_range },
 	/* QuickNode answers with HTTP 413 and a JSON-RPC error. */
-	fx_init(&f, NULL);
-	add_ep(&f,
-	       "/rpcerror?http=413&code=-32614&msg=eth_getLogs%20is%20limited%20to%20a%2010,000%"
-	       "20range",
-	       0, 0, 0);
-	call_run(&f, "eth_getLogs", NULL, &g);
-	assert_int_equal(g.items[0].cls, RW_RPC_RANGE_TOO_LARGE);
-	assert_int_equal(g.items[0].http_status, 413);
-	assert_int_equal(g.items[0].range.max_span, 10000);
-	rt_got_free(&g);
-	fx_done(&f);
+	{ .name = "rng413",
+	  .path = "/rpcerror?http=413&code=-32614&key={key}&msg=eth_getLogs%20is%20limited%20to%"
+		  "20a%2010,000%20range",
+	  .reqs = { { "eth_getLogs", NULL } },
+	  .cls = RW_RPC_RANGE_TOO_LARGE,
+	  .attempts = 1,
+	  .http_status = 413,
+	  .check = check_range_10000 },
+	{ .name = "rev",
+	  .path = "/rpcerror?code=3&key={key}&msg=execution%20reverted:%20boom&data=0x08c379a0"
+		  "0000000000000000000000000000000000000000000000000000000000000020"
+		  "0000000000000000000000000000000000000000000000000000000000000004"
+		  "626f6f6d00000000000000000000000000000000000000000000000000000000",
+	  .reqs = { { "eth_call", NULL } },
+	  .cls = RW_RPC_REVERTED,
+	  .attempts = 1,
+	  .hits = 1,
+	  .check = check_revert },
+	/* A nonce error goes to the caller, not to the next endpoint. */
+	{ .name = "nonce",
+	  .path = "/rpcerror?code=-32000&key={key}&msg=nonce%20too%20low",
+	  .then = "/ok",
+	  .reqs = { { "eth_sendRawTransaction", NULL } },
+	  .cls = RW_RPC_NONCE_TOO_LOW,
+	  .attempts = 1,
+	  .hits = 1 },
+};
+
+/* A case of faults[] in tree mode (state: the case). */
+static void fault_tree(void **state)
+{
+	fault_run(*state, 0);
 }
 
-static void revert_error(void **state)
+/* A case of faults[] in raw mode (state: the case). */
+static void fault_raw(void **state)
 {
-	(void)state;
-	struct fx f;
-	struct rt_got g;
-	fx_init(&f, NULL);
-	add_ep(&f,
-	       "/rpcerror?code=3&key=rev&msg=execution%20reverted:%20boom&data=0x08c379a0"
-	       "0000000000000000000000000000000000000000000000000000000000000020"
-	       "0000000000000000000000000000000000000000000000000000000000000004"
-	       "626f6f6d00000000000000000000000000000000000000000000000000000000",
-	       0, 0, 0);
-	call_run(&f, "eth_call", NULL, &g);
-	assert_int_equal(g.items[0].cls, RW_RPC_REVERTED);
-	assert_int_equal(g.items[0].attempts, 1);
-	assert_int_equal(g.items[0].revert_kind, RW_RPC_REVERT_ERROR);
-	assert_string_equal(g.items[0].reason, "boom");
-	rt_got_free(&g);
-	fx_done(&f);
-	assert_int_equal(server_count("rev", "hits"), 1);
-}
-
-static void nonce_error(void **state)
-{
-	(void)state;
-	struct fx f;
-	struct rt_got g;
-	fx_init(&f, NULL);
-	add_ep(&f, "/rpcerror?code=-32000&key=nonce&msg=nonce%20too%20low", 0, 0, 0);
-	add_ep(&f, "/ok", 0, 0, 0);
-	call_run(&f, "eth_sendRawTransaction", NULL, &g);
-	assert_int_equal(g.items[0].cls, RW_RPC_NONCE_TOO_LOW);
-	assert_int_equal(g.items[0].attempts, 1); /* goes to the caller, not to /ok */
-	rt_got_free(&g);
-	fx_done(&f);
+	fault_run(*state, 1);
 }
 
 /* ---- closing ---- */
@@ -1169,46 +1211,30 @@ int main(int argc, char **argv)
 	}
 	node_path = argv[1];
 	server_path = argv[2];
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(ok_single),
-		cmocka_unit_test(batch_100),
-		cmocka_unit_test(batch_partial_retry),
-		cmocka_unit_test(concurrency_cap),
-		cmocka_unit_test(keepalive),
-		cmocka_unit_test(rps_cap),
-		cmocka_unit_test(failover_dead),
-		cmocka_unit_test(dead_only),
-		cmocka_unit_test(retry_500),
-		cmocka_unit_test(status_500_forever),
-		cmocka_unit_test(backoff_429),
-		cmocka_unit_test(rate_limited_forever),
-		cmocka_unit_test(retry_after),
-		cmocka_unit_test(failover_429),
-		cmocka_unit_test(rate_limit_json),
-		cmocka_unit_test(timeout_endpoint),
-		cmocka_unit_test(timeout_per_request),
-		cmocka_unit_test(truncated_body),
-		cmocka_unit_test(closed_connection),
-		cmocka_unit_test(wrong_id),
-		cmocka_unit_test(garbage_body),
-		cmocka_unit_test(ceiling),
-		cmocka_unit_test(big_logs),
-		cmocka_unit_test(gzip_body),
-		cmocka_unit_test(raw_logs_and_retry),
-		cmocka_unit_test(raw_malformed),
-		cmocka_unit_test(raw_ceiling),
-		cmocka_unit_test(range_error),
-		cmocka_unit_test(revert_error),
-		cmocka_unit_test(nonce_error),
-		cmocka_unit_test(cancel_on_close),
-		cmocka_unit_test(close_in_callback),
-		cmocka_unit_test(close_unused),
-		cmocka_unit_test(close_while_parsing),
-		cmocka_unit_test(api_errors),
-		cmocka_unit_test(after_close_errors),
-		cmocka_unit_test(h2_single),
-		cmocka_unit_test(h2_multiplex),
+	static const struct CMUnitTest others[] = {
+		cmocka_unit_test(ok_single),       cmocka_unit_test(batch_100),
+		cmocka_unit_test(concurrency_cap), cmocka_unit_test(keepalive),
+		cmocka_unit_test(rps_cap),         cmocka_unit_test(failover_dead),
+		cmocka_unit_test(backoff_429),     cmocka_unit_test(failover_429),
+		cmocka_unit_test(cancel_on_close), cmocka_unit_test(close_in_callback),
+		cmocka_unit_test(close_unused),    cmocka_unit_test(close_while_parsing),
+		cmocka_unit_test(api_errors),      cmocka_unit_test(after_close_errors),
+		cmocka_unit_test(h2_single),       cmocka_unit_test(h2_multiplex),
 		cmocka_unit_test(tls_verify),
 	};
-	return cmocka_run_group_tests(tests, start_server, stop_server);
+	/* The others, then each fault in tree mode and in raw mode. */
+	static struct CMUnitTest tests[NELEM(others) + 2 * NELEM(faults)];
+	static char names[2 * NELEM(faults)][48];
+	size_t n = 0;
+	for (size_t i = 0; i < NELEM(others); i++)
+		tests[n++] = others[i];
+	for (size_t i = 0; i < 2 * NELEM(faults); i++) {
+		const struct fault *c = &faults[i / 2];
+		snprintf(names[i], sizeof(names[i]), "fault %s (%s)", c->name,
+			 i % 2 ? "raw" : "tree");
+		tests[n++] = (struct CMUnitTest){ .name = names[i],
+						  .test_func = i % 2 ? fault_raw : fault_tree,
+						  .initial_state = (void *)c };
+	}
+	return _cmocka_run_group_tests("test_rpc_fault", tests, n, start_server, stop_server);
 }

@@ -52,6 +52,7 @@ import {
   RELAYER_PASS_ENV, actors, bin, createDatabase, devnetDown, devnetUp, ethers, makeKeystore, sleep, sql,
   startRunwayd, stopRunwayd, tempDir, waitCaughtUp, writeConfig,
 } from '../indexer/helpers.mjs';
+import { rpcBatch, rpcBatchOne as rpc } from '../../tools/lib/chain.mjs';
 import { iface, waitReceipt } from '../../tools/lib/deploy.mjs';
 import { DAY, MAX_BALANCE, Model, Planner, U, isLive, prng } from './simmodel.mjs';
 
@@ -79,22 +80,6 @@ const hex = (n) => '0x' + n.toString(16);
 const usdc = (v) => ethers.formatUnits(v, 6);
 const balanceIface = iface('Balance');
 const tokenIface = iface('TestToken');
-
-/** Several JSON-RPC calls in one HTTP batch; returns the results in order. */
-async function rpcBatch(url, calls) {
-  if (!calls.length) return [];
-  const body = calls.map(([method, params], id) => ({ jsonrpc: '2.0', id, method, params }));
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  const out = await res.json();
-  const byId = new Map(out.map((r) => [r.id, r]));
-  return calls.map((c, id) => {
-    const r = byId.get(id);
-    if (!r || r.error) throw new Error(`${c[0]}: ${r ? r.error.message : 'no answer'}`);
-    return r.result;
-  });
-}
-
-const rpc = async (url, method, params = []) => (await rpcBatch(url, [[method, params]]))[0];
 
 /** One simulated world: a devnet, a database, runwayd, the model and the plan. */
 class World {

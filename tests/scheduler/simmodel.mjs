@@ -25,22 +25,15 @@
 // The plan is a function of the seed and the model alone, so two runs of one
 // seed do the same things in the same order whatever the timing.
 
+import { prng } from '../../tools/lib/prng.mjs';
+
 export const DAY = 86400n;
 export const U = 1_000_000n; // one USDC
 export const MIN_DEPOSIT = 10n * U;
 export const MAX_BALANCE = 5000n * U;
 
 /** A small deterministic PRNG (mulberry32): numbers in [0, 1). */
-export function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng };
 
 export const isLive = (s) => s === 'Active' || s === 'SmallBalance';
 

@@ -15,19 +15,12 @@ import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AbiCoder, getAddress, hexlify, toUtf8Bytes } from 'ethers';
+import { prng } from '../../tools/lib/prng.mjs';
 
 const CASES = 300;
 const SEED = 0x5eed_ab1;
 
-// mulberry32: a small deterministic PRNG.
-let state = SEED >>> 0;
-function rnd() {
-	state = (state + 0x6d2b79f5) >>> 0;
-	let t = state;
-	t = Math.imul(t ^ (t >>> 15), t | 1);
-	t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-	return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
+const rnd = prng(SEED);
 const randInt = (n) => Math.floor(rnd() * n);
 const pick = (a) => a[randInt(a.length)];
 

@@ -1,4 +1,5 @@
-// tools/lib/chain.mjs: ethers connection and time travel for anvil.
+// tools/lib/chain.mjs: ethers connection, time travel and batched JSON-RPC
+// for anvil.
 
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -65,4 +66,29 @@ export async function setNextTimestamp(rpcUrl, timestamp) {
 export async function mine(rpcUrl, timestamp) {
   if (timestamp !== undefined) await setNextTimestamp(rpcUrl, timestamp);
   await rpc(rpcUrl, 'evm_mine', []);
+}
+
+/**
+ * Sends calls, an array of [method, params], to url as one JSON-RPC batch
+ * (one HTTP request, ids 0..n-1; no request at all for an empty array).
+ * Resolves their results in the order of calls, whatever order the node
+ * answered in. Rejects with "METHOD: MESSAGE" naming the first call that
+ * got an error or no answer. No timeout (large batches may take long).
+ */
+export async function rpcBatch(url, calls) {
+  if (!calls.length) return [];
+  const body = calls.map(([method, params], id) => ({ jsonrpc: '2.0', id, method, params }));
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const out = await res.json();
+  const byId = new Map(out.map((r) => [r.id, r]));
+  return calls.map((c, id) => {
+    const r = byId.get(id);
+    if (!r || r.error) throw new Error(`${c[0]}: ${r ? r.error.message : 'no answer'}`);
+    return r.result;
+  });
+}
+
+/** One call through rpcBatch (a batch of one): its result; no timeout. */
+export async function rpcBatchOne(url, method, params = []) {
+  return (await rpcBatch(url, [[method, params]]))[0];
 }
