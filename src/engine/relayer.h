@@ -263,6 +263,17 @@ int rw_relayer_market_parse(struct rw_relayer_market *ret, const json_t *history
 int rw_relayer_fees_new(struct rw_relayer_fees *ret, const struct rw_relayer_market *m,
 			const struct rw_relayer_opts *o);
 
+/* Walks a signer's nonces lowest first: whether the next one is stuck.
+ * current: it has a transaction in flight (not mined); own: that
+ * transaction is, by itself, stuck (not mined stuck_blocks blocks and
+ * stuck_ms after its broadcast). A nonce is stuck when it is current, own,
+ * and no lower current nonce waits unstuck: a transaction behind one of
+ * ours that is still being mined waits for it (however long it has been
+ * out, a node cannot mine it first), one behind a stuck one (a fee spike
+ * prices out the whole queue) is stuck too. *waiting starts at 0 and
+ * carries the walk. */
+int rw_relayer_stuck_next(int *waiting, int current, int own);
+
 /* The most blocks rw_relayer_fees_ahead leaves room for. */
 #define RW_RELAYER_AHEAD_MAX 64
 

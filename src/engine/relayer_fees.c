@@ -148,6 +148,16 @@ int rw_relayer_fees_ahead(struct rw_relayer_fees *ret, const struct rw_relayer_m
 	return r;
 }
 
+int rw_relayer_stuck_next(int *waiting, int current, int own)
+{
+	if (!current)
+		return 0;
+	if (own && !*waiting)
+		return 1;
+	*waiting = 1;
+	return 0;
+}
+
 int rw_relayer_bump_min(rw_u256 *ret, const rw_u256 *old)
 {
 	rw_u256 eleven = rw_u256_from_u64(11), ten = rw_u256_from_u64(10);

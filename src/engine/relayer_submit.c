@@ -262,13 +262,19 @@ int rw_relayer_step_bump(struct rw_relayer *rl)
 	rw_relayer_items_clear(rl);
 	if (!rl->chain_ok)
 		return 0;
+	/* A transaction behind a lower nonce of ours that is in flight and not
+	 * stuck waits for it: however long it has been out, a node cannot mine
+	 * it first (a long queue on a dev chain takes seconds to mine, and a
+	 * bump of every waiting nonce would gain nothing). Behind a stuck one
+	 * (a fee spike prices out the whole queue) it is stuck too. */
+	int waiting = 0;
 	int r = 0;
 	for (size_t i = 0; r >= 0 && i < rl->n_txs && rl->n_items < RL_BUMP_MAX;) {
 		size_t j = i + 1;
 		while (j < rl->n_txs && rl->txs[j].nonce == rl->txs[i].nonce)
 			j++;
 		const struct rl_tx *cur = rw_relayer_current(rl, i, j);
-		if (cur && stuck(rl, cur))
+		if (rw_relayer_stuck_next(&waiting, cur != NULL, cur && stuck(rl, cur)))
 			r = bump_one(rl, i, j, cur);
 		i = j;
 	}

@@ -150,7 +150,12 @@ async function setup(state) {
 
   const keystore = makeKeystore(state, dn.accounts.consensus.private_key);
   const config = writeConfig(state, path.join(state, 'devnet.json'), (cfg, ch) => {
-    ch.relayer = { keystore, passphrase_env: RELAYER_PASS_ENV };
+    // a dev chain's policy, as bench-relayer's: a transaction not mined 2
+    // blocks and 1 s after its broadcast, with nothing of ours in flight
+    // before it, is stuck and bumped (anvil now and then keeps an accepted
+    // transaction in its pool without mining it, foundry-rs/foundry#10122;
+    // the default, 60 s and 3 blocks, would stall the run that long)
+    ch.relayer = { keystore, passphrase_env: RELAYER_PASS_ENV, stuck_ms: 1000, stuck_blocks: 2 };
     if (opts['max-inflight']) ch.relayer.max_inflight = opts['max-inflight'];
     ch.poll_interval_ms = opts['poll-ms'];
     ch.confirmations = 0;

@@ -100,6 +100,33 @@ static void test_fees_ahead(void **state)
 	(void)state;
 }
 
+/* rw_relayer_stuck_next over queues of nonces, lowest first: each row is
+ * (current, own) per nonce and the bumps wanted. */
+static void test_stuck_next(void **state)
+{
+	static const struct {
+		const char
+			*queue; /* per nonce: '.' mined, 'w' current not stuck, 's' current stuck */
+		const char *want; /* per nonce: 'b' bumped, '-' not */
+	} cases[] = {
+		{ "s", "b" },       { "w", "-" },
+		{ "sss", "bbb" },   /* a fee spike: the whole queue */
+		{ "wss", "---" },   /* behind one being mined: waiting */
+		{ "sws", "b--" },   /* behind a waiting one, however old */
+		{ ".s.s", "-b-b" }, /* mined nonces do not hold anyone */
+		{ "..ws", "----" }, { "", "" },
+	};
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		int waiting = 0;
+		for (size_t k = 0; cases[c].queue[k]; k++) {
+			char q = cases[c].queue[k];
+			int got = rw_relayer_stuck_next(&waiting, q != '.', q == 's');
+			assert_int_equal(got, cases[c].want[k] == 'b');
+		}
+	}
+	(void)state;
+}
+
 static void test_fees_new(void **state)
 {
 	struct rw_relayer_market m = { .has_base_fee = 1, .base_fee = u(10 * GWEI), .tip = u(0) };
@@ -379,11 +406,11 @@ static void test_arrays(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_bump_min),      cmocka_unit_test(test_fees_new),
-		cmocka_unit_test(test_fees_ahead),    cmocka_unit_test(test_fees_bump),
-		cmocka_unit_test(test_market_parse),  cmocka_unit_test(test_gas_limit),
-		cmocka_unit_test(test_revert_reason), cmocka_unit_test(test_names),
-		cmocka_unit_test(test_arrays),
+		cmocka_unit_test(test_bump_min),   cmocka_unit_test(test_fees_new),
+		cmocka_unit_test(test_fees_ahead), cmocka_unit_test(test_stuck_next),
+		cmocka_unit_test(test_fees_bump),  cmocka_unit_test(test_market_parse),
+		cmocka_unit_test(test_gas_limit),  cmocka_unit_test(test_revert_reason),
+		cmocka_unit_test(test_names),      cmocka_unit_test(test_arrays),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
