@@ -295,7 +295,8 @@ struct rw_relayer {
 	uint64_t finalized;
 	uint64_t latest_nonce;
 	uint64_t pending_nonce;
-	uint64_t block_gas_limit; /* of the latest block; 0: unknown */
+	uint64_t block_gas_limit;   /* of the latest block; 0: unknown */
+	uint64_t nonce_moved_block; /* head when latest_nonce last changed (or was first read) */
 	rw_u256 balance;
 	struct rw_relayer_market market;
 	int market_ok;
