@@ -297,6 +297,7 @@ struct rw_relayer {
 	uint64_t pending_nonce;
 	uint64_t block_gas_limit;   /* of the latest block; 0: unknown */
 	uint64_t nonce_moved_block; /* head when latest_nonce last changed (or was first read) */
+	uint64_t nonce_moved_ms;    /* uv_now then */
 	rw_u256 balance;
 	struct rw_relayer_market market;
 	int market_ok;

@@ -153,19 +153,22 @@ const struct rl_tx *rw_relayer_current(const struct rw_relayer *rl, size_t i, si
 	return cur;
 }
 
-/* Whether t, by itself, is stuck: not mined stuck_ms after its first
- * broadcast, and stuck_blocks blocks after the later of that broadcast
- * and, for the nonce the chain expects next, the block at which the
- * chain's count of the signer's transactions last moved: a node mines a
- * signer's nonces in order, so a transaction's turn comes when the one
- * before it is mined. */
+/* Whether t, by itself, is stuck: not mined stuck_blocks blocks and
+ * stuck_ms after its first broadcast, and, for the nonce the chain expects
+ * next, the chain's count of the signer's transactions has not moved for
+ * stuck_blocks blocks or stuck_ms, whichever comes first: a node mines a
+ * signer's nonces in order, so while the count moves the queue is being
+ * mined and its turn is coming (a chain that makes blocks only for new
+ * transactions makes none while it holds one back: the time says so). */
 static int stuck(const struct rw_relayer *rl, const struct rl_tx *t)
 {
-	int64_t from = t->sent_block;
-	if (t->nonce == rl->latest_nonce && (int64_t)rl->nonce_moved_block > from)
-		from = (int64_t)rl->nonce_moved_block;
-	return t->sent_block >= 0 && rl->head >= (uint64_t)from + rl->p.opts.stuck_blocks &&
-	       t->sent_age_ms >= 0 && (uint64_t)t->sent_age_ms >= rl->p.opts.stuck_ms;
+	if (t->sent_block < 0 || rl->head < (uint64_t)t->sent_block + rl->p.opts.stuck_blocks ||
+	    t->sent_age_ms < 0 || (uint64_t)t->sent_age_ms < rl->p.opts.stuck_ms)
+		return 0;
+	if (t->nonce != rl->latest_nonce)
+		return 1;
+	return rl->head >= rl->nonce_moved_block + rl->p.opts.stuck_blocks ||
+	       uv_now(rl->loop) - rl->nonce_moved_ms >= rl->p.opts.stuck_ms;
 }
 
 void rw_relayer_fees_text(char *out, size_t n, const struct rw_relayer_fees *f)

@@ -120,8 +120,10 @@ static void on_chain(struct rw_rpc *rpc, const struct rw_rpc_result *res, size_t
 		rw_relayer_abort(rl);
 		return;
 	}
-	if (latest != rl->latest_nonce || rl->nonce_moved_block == 0)
+	if (latest != rl->latest_nonce || rl->nonce_moved_ms == 0) {
 		rl->nonce_moved_block = head; /* the next nonce's turn began */
+		rl->nonce_moved_ms = uv_now(rl->loop);
+	}
 	rl->head = head;
 	rl->latest_nonce = latest;
 	rl->pending_nonce = pending;
