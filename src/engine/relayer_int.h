@@ -298,6 +298,7 @@ struct rw_relayer {
 	uint64_t block_gas_limit;   /* of the latest block; 0: unknown */
 	uint64_t nonce_moved_block; /* head when latest_nonce last changed (or was first read) */
 	uint64_t nonce_moved_ms;    /* uv_now then */
+	uint64_t head_moved_ms;     /* uv_now when head last changed (or was first read) */
 	rw_u256 balance;
 	struct rw_relayer_market market;
 	int market_ok;

@@ -153,22 +153,26 @@ const struct rl_tx *rw_relayer_current(const struct rw_relayer *rl, size_t i, si
 	return cur;
 }
 
-/* Whether t, by itself, is stuck: not mined stuck_blocks blocks and
- * stuck_ms after its first broadcast, and, for the nonce the chain expects
- * next, the chain's count of the signer's transactions has not moved for
- * stuck_blocks blocks or stuck_ms, whichever comes first: a node mines a
- * signer's nonces in order, so while the count moves the queue is being
- * mined and its turn is coming (a chain that makes blocks only for new
- * transactions makes none while it holds one back: the time says so). */
+/* Whether t, by itself, is stuck: not mined stuck_ms after its first
+ * broadcast and stuck_blocks blocks after it (or, on a chain that has made
+ * no block for stuck_ms, none at all: a dev chain that mines only on
+ * arrival makes none while it holds one back), and, for the nonce the
+ * chain expects next, the chain's count of the signer's transactions has
+ * not moved for stuck_blocks blocks or stuck_ms, whichever comes first: a
+ * node mines a signer's nonces in order, so while the count moves the
+ * queue is being mined and its turn is coming. */
 static int stuck(const struct rw_relayer *rl, const struct rl_tx *t)
 {
-	if (t->sent_block < 0 || rl->head < (uint64_t)t->sent_block + rl->p.opts.stuck_blocks ||
-	    t->sent_age_ms < 0 || (uint64_t)t->sent_age_ms < rl->p.opts.stuck_ms)
+	uint64_t now = uv_now(rl->loop);
+	int idle = now - rl->head_moved_ms >= rl->p.opts.stuck_ms;
+	if (t->sent_block < 0 || t->sent_age_ms < 0 ||
+	    (uint64_t)t->sent_age_ms < rl->p.opts.stuck_ms ||
+	    (rl->head < (uint64_t)t->sent_block + rl->p.opts.stuck_blocks && !idle))
 		return 0;
 	if (t->nonce != rl->latest_nonce)
 		return 1;
 	return rl->head >= rl->nonce_moved_block + rl->p.opts.stuck_blocks ||
-	       uv_now(rl->loop) - rl->nonce_moved_ms >= rl->p.opts.stuck_ms;
+	       now - rl->nonce_moved_ms >= rl->p.opts.stuck_ms;
 }
 
 void rw_relayer_fees_text(char *out, size_t n, const struct rw_relayer_fees *f)

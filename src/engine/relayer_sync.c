@@ -124,6 +124,8 @@ static void on_chain(struct rw_rpc *rpc, const struct rw_rpc_result *res, size_t
 		rl->nonce_moved_block = head; /* the next nonce's turn began */
 		rl->nonce_moved_ms = uv_now(rl->loop);
 	}
+	if (head != rl->head || rl->head_moved_ms == 0)
+		rl->head_moved_ms = uv_now(rl->loop);
 	rl->head = head;
 	rl->latest_nonce = latest;
 	rl->pending_nonce = pending;

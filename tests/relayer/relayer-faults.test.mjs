@@ -252,6 +252,30 @@ test('a receipt whose block is reorged out sends the transaction back to pending
   assert.deepEqual(await d.stop(), { code: 0, signal: null });
 });
 
+test('a chain that makes no blocks holds a transaction back: it is bumped after stuck_ms all the same', async () => {
+  const w = ethers.Wallet.createRandom();
+  await env.rpc('anvil_setBalance', [w.address, hex(10n ** 20n)]);
+  const key = 'mint:idle:1';
+  const to = ethers.Wallet.createRandom().address;
+  await automine(false);
+  const d = new Driver(env, { key: w.privateKey, args: ['--stuck-ms', '1000', '--stuck-blocks', '3'] });
+  try {
+    d.start();
+    fileIntent(env, key, { target: env.tokenAddress, data: mintData(to, 7n), signer: w.address });
+    // no block comes at all: the block count cannot say "stuck", the time does
+    await waitFor(() => attempts(key).length >= 2, { what: 'a replacement with no new block', timeoutMs: 20000 });
+    const [a1, a2] = attempts(key);
+    assert.equal(a2.nonce, a1.nonce);
+    assert.ok(BigInt(a2.max_priority_fee_per_gas) >= bumpMin(BigInt(a1.max_priority_fee_per_gas)), 'the bump rule');
+  } finally {
+    await automine(true);
+  }
+  await mine(env);
+  await waitStates(env, [key], ['confirmed', 'final']);
+  assert.equal(await env.token.balanceOf(to), 7n, 'minted once');
+  assert.deepEqual(await d.stop(), { code: 0, signal: null });
+});
+
 test('receipts: none asked at nonces the chain has not used; a stored one is checked by its block, read again when the block changes', async () => {
   const w = ethers.Wallet.createRandom();
   await env.rpc('anvil_setBalance', [w.address, hex(10n ** 20n)]);
