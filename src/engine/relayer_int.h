@@ -75,6 +75,7 @@
 #define RL_ASSIGN_CHUNK  64   /* signed transactions stored per transaction */
 #define RL_RECHECK_MS    1000 /* confirmed receipts are asked again this often */
 #define RL_SPLIT_PARTS   4    /* batches sent at once by rw_relayer_rpc_split */
+#define RL_UNHINTED_MAX  256  /* intents whose gas_hint failed, remembered */
 #define RL_SPLIT_MIN     64   /* requests per batch at least */
 #define RL_INTENT_STATES 8
 
@@ -202,6 +203,7 @@ struct rl_intent {
 	uint8_t *data;
 	size_t data_len;
 	unsigned estimate_failures;
+	uint64_t gas_hint; /* the filer's gas limit (0: none, estimate) */
 	/* estimate step */
 	int estimated; /* 1 gas known, -1 reverted, 0 not known */
 	uint64_t gas_limit;
@@ -295,7 +297,12 @@ struct rw_relayer {
 	uint64_t finalized;
 	uint64_t latest_nonce;
 	uint64_t pending_nonce;
-	uint64_t block_gas_limit;   /* of the latest block; 0: unknown */
+	uint64_t block_gas_limit; /* of the latest block; 0: unknown */
+	/* intents whose call failed at the filer's gas limit: estimated
+	 * instead from then on (a ring; after a restart the hint is tried once
+	 * more) */
+	int64_t unhinted[RL_UNHINTED_MAX];
+	size_t unhinted_next;
 	uint64_t nonce_moved_block; /* head when latest_nonce last changed (or was first read) */
 	uint64_t nonce_moved_ms;    /* uv_now then */
 	uint64_t head_moved_ms;     /* uv_now when head last changed (or was first read) */

@@ -26,7 +26,8 @@ void rw_relayer_intents_clear(struct rw_relayer *rl)
 /* ---- take ---------------------------------------------------------------- */
 
 static const char sql_take[] =
-	"SELECT id, key, encode(target, 'hex'), value, encode(calldata, 'hex'), estimate_failures "
+	"SELECT id, key, encode(target, 'hex'), value, encode(calldata, 'hex'), estimate_failures, "
+	"gas_hint "
 	"FROM relayer_intent WHERE chain_id = $1::bigint AND state = 'queued' "
 	"AND (signer IS NULL OR signer = $2::bytea) AND (not_before IS NULL OR not_before <= "
 	"now()) "
@@ -43,6 +44,11 @@ static int read_intent(struct rl_intent *it, const PGresult *res, int row)
 	    rw_relayer_cell_u256(&it->value, res, row, 3) < 0 ||
 	    rw_relayer_cell_i64(&fails, res, row, 5) < 0)
 		return RW_EINVAL;
+	int64_t hint = 0;
+	if (!PQgetisnull(res, row, 6) &&
+	    (rw_relayer_cell_i64(&hint, res, row, 6) < 0 || hint < 21000))
+		return RW_EINVAL;
+	it->gas_hint = (uint64_t)hint;
 	snprintf(it->key, sizeof(it->key), "%s", key);
 	it->estimate_failures = (unsigned)fails;
 	size_t len = strlen(data) / 2;
@@ -52,6 +58,15 @@ static int read_intent(struct rl_intent *it, const PGresult *res, int row)
 	if (rw_hex_decode_fixed(it->data, len, data, strlen(data), RW_HEX_PREFIX_FORBIDDEN) < 0)
 		return RW_EINVAL;
 	it->data_len = len;
+	return 0;
+}
+
+/* Whether the call of intent id failed at its filer's gas limit before. */
+static int unhinted(const struct rw_relayer *rl, int64_t id)
+{
+	for (size_t i = 0; i < RL_UNHINTED_MAX; i++)
+		if (rl->unhinted[i] == id)
+			return 1;
 	return 0;
 }
 
@@ -70,6 +85,9 @@ static void take_read(struct rw_relayer *rl, const PGresult *res)
 				       i);
 			continue;
 		}
+		if (rl->intents[rl->n_intents].gas_hint &&
+		    unhinted(rl, rl->intents[rl->n_intents].id))
+			rl->intents[rl->n_intents].gas_hint = 0;
 		rl->n_intents++;
 	}
 }
@@ -110,10 +128,31 @@ int rw_relayer_step_take(struct rw_relayer *rl)
 
 /* ---- estimate ------------------------------------------------------------------ */
 
+/* What one answer says of an intent's gas: an estimate (eth_estimateGas),
+ * or, for an intent with the filer's gas limit, the call at that gas
+ * (eth_call): it runs (the hint is the limit), reverts (as an estimate
+ * that reverts), or fails otherwise (out of gas at the hint: the filer's
+ * bound was wrong; the intent stays queued and is estimated from the next
+ * round on, which comes at once). */
 static void take_estimate(struct rw_relayer *rl, struct rl_intent *it,
 			  const struct rw_rpc_result *res)
 {
 	uint64_t gas;
+	if (it->gas_hint && res->cls == RW_RPC_OK) {
+		it->estimated = 1;
+		it->gas_limit = it->gas_hint;
+		return;
+	}
+	if (it->gas_hint && res->cls == RW_RPC_OTHER) {
+		rl->st.errors[res->cls]++;
+		rl->unhinted[rl->unhinted_next++ % RL_UNHINTED_MAX] = it->id;
+		rl->again = 1;
+		rw_relayer_say(rl, RW_RELAYER_WARN,
+			       "%s: the call fails at the filer's gas limit %" PRIu64
+			       " (%s): estimating it instead",
+			       it->key, it->gas_hint, res->message);
+		return;
+	}
 	if (res->cls == RW_RPC_OK && rw_rpc_get_quantity_u64(&gas, res->result) == 0) {
 		it->estimated = 1;
 		it->gas_limit = rw_relayer_gas_limit(gas, rl->p.opts.gas_margin_pct);
@@ -189,6 +228,11 @@ static json_t *estimate_params(const struct rw_relayer *rl, const struct rl_inte
 	json_t *p = json_pack("[{s:s,s:s,s:s,s:s},s]", "from", rl->addr_hex, "to", to, "value",
 			      value, "data", data, "latest");
 	free(data);
+	if (p && it->gas_hint) {
+		char gas[24];
+		rw_hex_format_u64(gas, it->gas_hint);
+		json_object_set_new(json_array_get(p, 0), "gas", json_string(gas));
+	}
 	return p;
 }
 
@@ -207,7 +251,8 @@ static int estimate_start(struct rw_relayer *rl)
 		return 0;
 	}
 	for (size_t i = 0; i < rl->n_intents; i++) {
-		reqs[i].method = "eth_estimateGas";
+		/* the filer's gas limit: the call once at it, not an estimate */
+		reqs[i].method = rl->intents[i].gas_hint ? "eth_call" : "eth_estimateGas";
 		reqs[i].params = estimate_params(rl, &rl->intents[i]);
 	}
 	*e = (struct rl_estimate){ rl, rl->round_seq, rl->n_intents };

@@ -252,6 +252,44 @@ test('a receipt whose block is reorged out sends the transaction back to pending
   assert.deepEqual(await d.stop(), { code: 0, signal: null });
 });
 
+test('an intent with the filer\'s gas limit (gas_hint) is checked with one eth_call and signed with that limit; a call that fails at it is estimated instead; one that reverts fails', async () => {
+  const w = ethers.Wallet.createRandom();
+  await env.rpc('anvil_setBalance', [w.address, hex(10n ** 20n)]);
+  const calls = { eth_estimateGas: 0, eth_call: 0 };
+  const proxy = await startProxy(env.rpcUrl, {
+    rate500: 0, rateDrop: 0, slowRate: 0,
+    onItem: (item) => { if (item.method in calls) calls[item.method]++; },
+  });
+  const to = ethers.Wallet.createRandom().address;
+  const transfer = new ethers.Interface(['function transfer(address to, uint256 amount)']);
+  // filed for a signer whose relayer is not running yet, then given their hints
+  const low = 'mint:hint:low', bad = 'transfer:hint:revert', good = 'mint:hint:ok';
+  fileIntent(env, low, { target: env.tokenAddress, data: mintData(to, 1n), signer: w.address });
+  fileIntent(env, bad, { target: env.tokenAddress, data: transfer.encodeFunctionData('transfer', [to, 5n]), signer: w.address });
+  fileIntent(env, good, { target: env.tokenAddress, data: mintData(to, 9n), signer: w.address });
+  sql1(env.url, `UPDATE relayer_intent SET gas_hint = CASE key WHEN ${quote(low)} THEN 21000 ELSE 200000 END
+    WHERE key IN (${[low, bad, good].map(quote).join(',')}) RETURNING 1`);
+  const d = new Driver(env, { key: w.privateKey, config: { rpc: [proxy.url] } });
+  try {
+    d.start();
+    await waitStates(env, [good, low], ['confirmed', 'final']);
+    await waitStates(env, [bad], ['failed']);
+    assert.equal(calls.eth_estimateGas, 1, 'only the one whose hint was too low was estimated');
+    assert.ok(calls.eth_call >= 3, `each checked with eth_call (${calls.eth_call})`);
+    assert.equal(sql1(env.url, `SELECT t.gas_limit FROM relayer_tx t JOIN relayer_intent i ON i.id = t.intent_id
+      WHERE i.key = ${quote(good)}`), '200000', 'signed with the filer\'s limit');
+    assert.equal(await env.token.balanceOf(to), 10n, 'both mints, once each');
+    assert.ok(Number(sql1(env.url, `SELECT t.gas_limit FROM relayer_tx t JOIN relayer_intent i ON i.id = t.intent_id
+      WHERE i.key = ${quote(low)}`)) > 21000, 'the one with a low hint got an estimated limit');
+    assert.match(d.log, /mint:hint:low: the call fails at the filer's gas limit 21000 \(.*\): estimating it instead/);
+    const why = intent(env, bad).reason;
+    assert.ok(why && !/filer's gas limit/.test(why), `a revert at the hint reads as one (${why})`);
+  } finally {
+    await proxy.close();
+  }
+  assert.deepEqual(await d.stop(), { code: 0, signal: null });
+});
+
 test('a chain that makes no blocks holds a transaction back: it is bumped after stuck_ms all the same', async () => {
   const w = ethers.Wallet.createRandom();
   await env.rpc('anvil_setBalance', [w.address, hex(10n ** 20n)]);

@@ -268,6 +268,8 @@ SELECT rwt.eq(pg_temp.file(7), 1::bigint, 'a deposit for an account with a Small
 SELECT rwt.eq((SELECT action || ' ' || reasons || ' ' || gas FROM filed WHERE call = 7), 'refill deposit 1 70000',
 	'the refill batch: reason deposit, 30000 + 40000 gas');
 SELECT rwt.eq(pg_temp.claims(7), pg_temp.key('refill', 'i2', 1), 'its claim: refill:<chain>:<instance>:<last paid period>');
+SELECT rwt.eq((SELECT gas_hint FROM relayer_intent WHERE key = (SELECT key FROM filed WHERE call = 7)), NULL::bigint,
+	'0026: a refill batch has no gas_hint (the relayer estimates it)');
 SELECT rwt.eq((SELECT rw_hex(calldata) FROM relayer_intent WHERE key = (SELECT key FROM filed WHERE call = 7)),
 	rw_hex('\x8092abd8'::bytea || rw_abi_bytes32_array(ARRAY[pg_temp.a('i2')])), 'it calls refill([id])');
 SELECT pg_temp.exec((SELECT key FROM filed WHERE call = 7), 7231);

@@ -93,6 +93,17 @@ ROLLBACK TO SAVEPOINT idle;
 
 SELECT pg_temp.at(6 + 7300);
 SELECT rwt.eq(pg_temp.file(10, 50, 5000000, 2), 2::bigint, '120 due, batch size 50 (gas budget 5000000), at most 2 batches: two');
+-- 0026: each charge batch intent carries the batch's estimated gas as its gas_hint
+SELECT rwt.ok((SELECT bool_and(i.gas_hint = f.gas AND f.gas > 30000 AND f.action = 'charge')
+               FROM filed f JOIN relayer_intent i ON i.id = f.intent_id
+               WHERE f.call = 10) AND (SELECT count(*) FROM filed WHERE call = 10) = 2,
+	'0026: both charge batch intents carry their estimated gas as gas_hint');
+SAVEPOINT hint;
+SELECT rwt.eq((rw_intent_file('hand:1', 3, rwt.addr(2304), '\x02'::bytea)).gas_hint, NULL::bigint,
+	'0026: an intent filed by hand has no gas_hint');
+SELECT rwt.throws($$UPDATE relayer_intent SET gas_hint = 20999 WHERE id = (SELECT min(intent_id) FROM filed)$$,
+	'23514', '0026: a gas_hint below 21000 is refused');
+ROLLBACK TO SAVEPOINT hint;
 SELECT rwt.ok(NOT EXISTS (SELECT 1 FROM scheduler_idle WHERE chain_id = 3), 'filing clears the stored fingerprint');
 SELECT rwt.eq((SELECT string_agg(instances || ' ' || gas || ' ' || reasons, ', ' ORDER BY intent_id) FROM filed WHERE call = 10),
 	'50 3030000 due 50, 50 3030000 due 50', 'two batches of 50 (30000 + 50 x 60000 gas)');
@@ -131,9 +142,13 @@ ROLLBACK TO SAVEPOINT gas;
 SELECT rwt.ok(obj_description('scheduler_idle'::regclass, 'pg_class') <> '', 'scheduler_idle has a COMMENT');
 SELECT rwt.ok(obj_description('rw_scheduler_fingerprint(bigint)'::regprocedure, 'pg_proc') <> '',
 	'rw_scheduler_fingerprint has a COMMENT');
+SELECT rwt.ok(obj_description('rw_scheduler_file_batches(bigint, integer, bigint, bigint, integer, bigint)'::regprocedure, 'pg_proc')
+	LIKE '%scheduler_idle%', 'rw_scheduler_file_batches''s COMMENT says it skips');
 SELECT rwt.ok(obj_description('rw_scheduler_file(bigint, integer, bigint, bigint, integer, bigint)'::regprocedure, 'pg_proc')
-	LIKE '%scheduler_idle%', 'rw_scheduler_file''s COMMENT says it skips');
+	LIKE '%gas_hint%', 'rw_scheduler_file''s COMMENT says it sets the hints');
+SELECT rwt.ok(col_description('relayer_intent'::regclass, (SELECT attnum FROM pg_attribute
+               WHERE attrelid = 'relayer_intent'::regclass AND attname = 'gas_hint')) <> '', 'relayer_intent.gas_hint has a COMMENT');
 SELECT rwt.eq((SELECT string_agg(p.proname, ',') FROM pg_proc p
-               WHERE p.proname IN ('rw_scheduler_fingerprint', 'rw_scheduler_file')
+               WHERE p.proname IN ('rw_scheduler_fingerprint', 'rw_scheduler_file', 'rw_scheduler_file_batches')
                  AND has_function_privilege('public', p.oid, 'EXECUTE')), NULL,
 	'PUBLIC may call neither');
