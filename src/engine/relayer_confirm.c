@@ -80,19 +80,31 @@ static void take_block(struct rw_relayer *rl, struct rl_tx *t, const struct rw_r
 }
 
 /* Answers [off, off + n) of the receipts step: t->answer says which is
- * about attempt t. */
+ * about attempt t. Attempts of one block share its answer: it is read (and
+ * a failure counted and logged) once, for the first of them, and holds for
+ * the others that stored the same block hash. */
 static void on_receipts_part(struct rw_relayer *rl, void *udata, size_t off,
 			     const struct rw_rpc_result *res, size_t n)
 {
 	(void)udata;
+	const struct rl_tx *first = NULL; /* the attempt that read the last block answer */
 	for (size_t i = 0; i < rl->n_txs; i++) {
 		struct rl_tx *t = &rl->txs[i];
 		if (t->asked == RL_ASK_NONE || t->answer < off || t->answer - off >= n)
 			continue;
-		if (t->asked == RL_ASK_RECEIPT)
+		if (t->asked == RL_ASK_RECEIPT) {
 			take_receipt(rl, t, &res[t->answer - off]);
-		else
+		} else if (first && first->answer == t->answer &&
+			   memcmp(first->rc_block_hash, t->rc_block_hash, 32) == 0) {
+			t->seen = first->seen;
+			if (t->seen == RL_SEEN_PRESENT) {
+				t->rc.block = (uint64_t)t->rc_block;
+				memcpy(t->rc.block_hash, t->rc_block_hash, 32);
+			}
+		} else {
 			take_block(rl, t, &res[t->answer - off]);
+			first = t;
+		}
 	}
 }
 

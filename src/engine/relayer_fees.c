@@ -86,6 +86,22 @@ static const rw_u256 *u256_min(const rw_u256 *a, const rw_u256 *b)
 	return rw_u256_cmp(a, b) <= 0 ? a : b;
 }
 
+/* *ret = ceil(v * num / den), den > 0; RW_ERANGE on overflow (ret
+ * untouched then). */
+static int u256_scale_up(rw_u256 *ret, const rw_u256 *v, uint64_t num, uint64_t den)
+{
+	rw_u256 n = rw_u256_from_u64(num), d = rw_u256_from_u64(den),
+		r1 = rw_u256_from_u64(den - 1), t;
+	int r = rw_u256_mul(&t, v, &n);
+	if (r == 0)
+		r = rw_u256_add(&t, &t, &r1);
+	if (r == 0)
+		r = rw_u256_div(&t, &t, &d);
+	if (r == 0)
+		*ret = t;
+	return r;
+}
+
 /* *ret = v * pct / 100 (floor); RW_ERANGE on overflow. */
 static int u256_pct(rw_u256 *ret, const rw_u256 *v, unsigned pct)
 {
@@ -128,18 +144,11 @@ int rw_relayer_fees_ahead(struct rw_relayer_fees *ret, const struct rw_relayer_m
 		return r;
 	if (blocks > RW_RELAYER_AHEAD_MAX)
 		blocks = RW_RELAYER_AHEAD_MAX;
-	rw_u256 fee, nine = rw_u256_from_u64(9), seven = rw_u256_from_u64(7),
-		     eight = rw_u256_from_u64(8);
+	rw_u256 fee;
 	unsigned pct = o->base_fee_pct < 100 ? 100 : o->base_fee_pct;
 	int e = u256_pct(&fee, &m->base_fee, pct);
-	for (uint64_t i = 0; e == 0 && i < blocks && rw_u256_cmp(&fee, &o->fee_cap) < 0; i++) {
-		/* ceil(fee * 9 / 8) */
-		e = rw_u256_mul(&fee, &fee, &nine);
-		if (e == 0)
-			e = rw_u256_add(&fee, &fee, &seven);
-		if (e == 0)
-			e = rw_u256_div(&fee, &fee, &eight);
-	}
+	for (uint64_t i = 0; e == 0 && i < blocks && rw_u256_cmp(&fee, &o->fee_cap) < 0; i++)
+		e = u256_scale_up(&fee, &fee, 9, 8);
 	if (e == 0)
 		e = rw_u256_add(&fee, &fee, &ret->tip);
 	if (e < 0)
@@ -160,13 +169,8 @@ int rw_relayer_stuck_next(int *waiting, int current, int own)
 
 int rw_relayer_bump_min(rw_u256 *ret, const rw_u256 *old)
 {
-	rw_u256 eleven = rw_u256_from_u64(11), ten = rw_u256_from_u64(10);
-	rw_u256 nine = rw_u256_from_u64(9), one = rw_u256_from_u64(1), t;
-	int r = rw_u256_mul(&t, old, &eleven);
-	if (r == 0)
-		r = rw_u256_add(&t, &t, &nine);
-	if (r == 0)
-		r = rw_u256_div(&t, &t, &ten);
+	rw_u256 one = rw_u256_from_u64(1), t;
+	int r = u256_scale_up(&t, old, 11, 10); /* ceil(old * 1.1) + 1 */
 	if (r == 0)
 		r = rw_u256_add(&t, &t, &one);
 	if (r == 0)

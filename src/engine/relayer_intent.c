@@ -64,7 +64,8 @@ static int read_intent(struct rl_intent *it, const PGresult *res, int row)
 /* Whether the call of intent id failed at its filer's gas limit before. */
 static int unhinted(const struct rw_relayer *rl, int64_t id)
 {
-	for (size_t i = 0; i < RL_UNHINTED_MAX; i++)
+	size_t n = rl->unhinted_next < RL_UNHINTED_MAX ? rl->unhinted_next : RL_UNHINTED_MAX;
+	for (size_t i = 0; i < n; i++)
 		if (rl->unhinted[i] == id)
 			return 1;
 	return 0;

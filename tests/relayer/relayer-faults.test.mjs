@@ -34,6 +34,18 @@ async function automine(on) {
   await env.rpc('evm_setAutomine', [on]);
 }
 
+/** A new signer with 100 ETH and no history (its own nonces from 0). */
+async function fundedSigner() {
+  const w = ethers.Wallet.createRandom();
+  await env.rpc('anvil_setBalance', [w.address, hex(10n ** 20n)]);
+  return w;
+}
+
+/** A proxy in front of anvil that fails nothing and shows onItem every request item. */
+function watchingProxy(onItem) {
+  return startProxy(env.rpcUrl, { rate500: 0, rateDrop: 0, slowRate: 0, onItem });
+}
+
 /** Brings the base fee back to about 1 gwei (after a spike of an earlier test). */
 async function calm() {
   await mineAtBaseFee(GWEI);
@@ -253,13 +265,9 @@ test('a receipt whose block is reorged out sends the transaction back to pending
 });
 
 test('an intent with the filer\'s gas limit (gas_hint) is checked with one eth_call and signed with that limit; a call that fails at it is estimated instead; one that reverts fails', async () => {
-  const w = ethers.Wallet.createRandom();
-  await env.rpc('anvil_setBalance', [w.address, hex(10n ** 20n)]);
+  const w = await fundedSigner();
   const calls = { eth_estimateGas: 0, eth_call: 0 };
-  const proxy = await startProxy(env.rpcUrl, {
-    rate500: 0, rateDrop: 0, slowRate: 0,
-    onItem: (item) => { if (item.method in calls) calls[item.method]++; },
-  });
+  const proxy = await watchingProxy((item) => { if (item.method in calls) calls[item.method]++; });
   const to = ethers.Wallet.createRandom().address;
   const transfer = new ethers.Interface(['function transfer(address to, uint256 amount)']);
   // filed for a signer whose relayer is not running yet, then given their hints
@@ -291,8 +299,7 @@ test('an intent with the filer\'s gas limit (gas_hint) is checked with one eth_c
 });
 
 test('a chain that makes no blocks holds a transaction back: it is bumped after stuck_ms all the same', async () => {
-  const w = ethers.Wallet.createRandom();
-  await env.rpc('anvil_setBalance', [w.address, hex(10n ** 20n)]);
+  const w = await fundedSigner();
   const key = 'mint:idle:1';
   const to = ethers.Wallet.createRandom().address;
   await automine(false);
@@ -315,15 +322,11 @@ test('a chain that makes no blocks holds a transaction back: it is bumped after 
 });
 
 test('receipts: none asked at nonces the chain has not used; a stored one is checked by its block, read again when the block changes', async () => {
-  const w = ethers.Wallet.createRandom();
-  await env.rpc('anvil_setBalance', [w.address, hex(10n ** 20n)]);
+  const w = await fundedSigner();
   const asked = { receipts: 0, blocks: 0 };
-  const proxy = await startProxy(env.rpcUrl, {
-    rate500: 0, rateDrop: 0, slowRate: 0,
-    onItem: (item) => {
-      if (item.method === 'eth_getTransactionReceipt') asked.receipts++;
-      if (item.method === 'eth_getBlockByNumber' && /^0x/.test(item.params?.[0] ?? '')) asked.blocks++;
-    },
+  const proxy = await watchingProxy((item) => {
+    if (item.method === 'eth_getTransactionReceipt') asked.receipts++;
+    if (item.method === 'eth_getBlockByNumber' && /^0x/.test(item.params?.[0] ?? '')) asked.blocks++;
   });
   const keys = [1, 2, 3].map((i) => `mint:ask:${i}`);
   const d = new Driver(env, { key: w.privateKey, config: { rpc: [proxy.url], confirmations: 3 },
