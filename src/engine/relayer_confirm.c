@@ -201,13 +201,15 @@ int rw_relayer_step_receipts(struct rw_relayer *rl)
 
 static const char sql_mined[] =
 	"SELECT k, answer FROM rw_relayer_mined_many($1::bytea[], $2::bigint[], $3::bytea[], "
-	"$4::smallint[], $5::bigint[], $6::numeric[])";
+	"$4::smallint[], $5::bigint[], $6::numeric[], $7::bigint, $8::bigint)";
 static const char sql_unmined[] = "SELECT rw_relayer_unmined($1::bytea, $2)";
 static const char sql_settle[] = "SELECT rw_relayer_settle($1::bigint, $2::bytea, $3::bigint, "
 				 "$4::bigint, $5::bigint)";
 
 /* Every new or moved receipt of the round in one statement: row k is the
- * k-th change that is not an unmined one. */
+ * k-th change that is not an unmined one. A new receipt already at the
+ * confirmation depth (the chain step's head) is settled in the same
+ * statement (migrations/0027_relayer_mined_deep.sql). */
 static int add_mined(struct rw_relayer *rl, struct rw_pg_job *job)
 {
 	struct rl_arr hashes = { 0 }, blocks = { 0 }, block_hashes = { 0 }, statuses = { 0 },
@@ -230,6 +232,8 @@ static int add_mined(struct rw_relayer *rl, struct rw_pg_job *job)
 	rw_relayer_arg_arr(&a, &statuses);
 	rw_relayer_arg_arr(&a, &gas);
 	rw_relayer_arg_arr(&a, &prices);
+	rw_relayer_arg_u64(&a, rl->head);
+	rw_relayer_arg_u64(&a, rl->p.opts.confirmations);
 	return rw_relayer_job_add(job, sql_mined, &a);
 }
 

@@ -71,8 +71,8 @@
 #define RL_ARGS_MAX      16   /* parameters of one statement */
 #define RL_REASON_MAX    512  /* a revert reason */
 #define RL_STEER_MAX     16   /* operators' requests carried out per round */
-#define RL_BCAST_CHUNK   50   /* transactions per broadcast batch */
-#define RL_ASSIGN_CHUNK  64   /* signed transactions stored per transaction */
+#define RL_BCAST_CHUNK   100  /* transactions per broadcast batch */
+#define RL_ASSIGN_CHUNK  100  /* signed transactions stored per transaction */
 #define RL_RECHECK_MS    1000 /* confirmed receipts are asked again this often */
 #define RL_SPLIT_PARTS   4    /* batches sent at once by rw_relayer_rpc_split */
 #define RL_UNHINTED_MAX  256  /* intents whose gas_hint failed, remembered */

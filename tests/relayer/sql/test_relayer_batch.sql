@@ -285,3 +285,46 @@ SELECT rwt.eq((SELECT spend_per_day FROM rw_relayer_sync(31337, 'local', (SELECT
 UPDATE relayer_signer SET spend_at = now() - interval '2 minutes';
 SELECT rwt.ok((SELECT spend_per_day <> 7 FROM rw_relayer_sync(31337, 'local', (SELECT signer FROM k),
 	117, 111, 5, 5, 10::numeric ^ 18, 'ok')), 'sync: after a minute, worked out again');
+
+-- mined_many at the confirmation depth (0027) ---------------------------------------------------
+
+-- the three lowest pending nonces: the first two mined at depth (status 1, then
+-- status 0), the third above it
+CREATE TEMP TABLE d AS SELECT i.id, i.nonce, t.hash,
+	row_number() OVER (ORDER BY i.nonce) AS n
+FROM relayer_intent i JOIN relayer_tx t ON t.intent_id = i.id AND t.state IN ('signed', 'sent')
+WHERE i.state = 'pending' ORDER BY i.nonce LIMIT 3;
+SELECT rwt.eq((SELECT count(*) FROM d), 3::bigint, 'deep: three pending intents to mine');
+-- what earlier tests left for settle up to head 120 (the filler at block 113)
+SELECT rw_relayer_settle(31337, (SELECT signer FROM k), 120, 2, NULL);
+CREATE TEMP TABLE ev0 AS SELECT kind, count(*) AS n FROM relayer_event GROUP BY kind;
+CREATE TEMP TABLE m2 AS SELECT * FROM rw_relayer_mined_many(
+	(SELECT array_agg(hash ORDER BY n) FROM d), '{118,118,119}',
+	ARRAY[rwt.h32(118), rwt.h32(118), rwt.h32(119)], '{1,0,1}', '{30000,30000,30000}',
+	'{50,50,50}', 120, 2);
+SELECT rwt.eq((SELECT string_agg(answer, ',' ORDER BY k) FROM m2), 'mined,mined,mined',
+	'deep: each receipt is new');
+SELECT rwt.eq((SELECT string_agg(i.state, ',' ORDER BY d.n) FROM d JOIN relayer_intent i
+	ON i.id = d.id), 'confirmed,reverted,mined',
+	'deep: at depth confirmed (status 1) or reverted (status 0) at once; above it mined');
+SELECT rwt.eq((SELECT string_agg(rc.confirmed || ':' || (rc.confirmed_at IS NOT NULL), ','
+	ORDER BY d.n) FROM d JOIN relayer_receipt rc ON rc.tx_hash = d.hash),
+	'true:true,true:true,false:false', 'deep: the receipts at depth are stored confirmed');
+SELECT rwt.eq((SELECT string_agg(coalesce(i.reason, '-') || ':' || (i.confirmed_at IS NOT NULL)
+	|| ':' || (i.tx_hash = d.hash), ',' ORDER BY d.n) FROM d JOIN relayer_intent i ON i.id = d.id),
+	'-:true:true,reverted on chain:true:true,-:false:true',
+	'deep: reason, confirmation time and mined hash as rw_relayer_settle would set them');
+SELECT rwt.eq((SELECT string_agg(t.state, ',' ORDER BY d.n) FROM d JOIN relayer_tx t
+	ON t.hash = d.hash), 'mined,mined,mined', 'deep: the transactions are mined');
+SELECT rwt.eq((SELECT count(*) FROM relayer_event WHERE kind = 'mined')
+	- (SELECT n FROM ev0 WHERE kind = 'mined'), 3::bigint, 'deep: one mined report each');
+SELECT rwt.eq((SELECT count(*) FROM relayer_event e JOIN d ON d.id = e.intent_id
+	WHERE e.kind = 'reverted' AND e.level = 'error' AND d.n = 2
+		AND e.message LIKE '%reverted on chain in block 118'), 1::bigint,
+	'deep: the revert is reported once, as rw_relayer_settle reports it');
+SELECT rwt.eq(rw_relayer_settle(31337, (SELECT signer FROM k), 120, 2, NULL), 0,
+	'deep: nothing is left for settle at the same head');
+SELECT rwt.eq(rw_relayer_settle(31337, (SELECT signer FROM k), 121, 2, NULL), 1,
+	'deep: the receipt above the depth is confirmed by settle once the head moves');
+SELECT rwt.eq((SELECT i.state FROM d JOIN relayer_intent i ON i.id = d.id WHERE d.n = 3),
+	'confirmed', 'deep: and its intent with it');
