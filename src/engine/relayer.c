@@ -143,7 +143,7 @@ static void chain_fees(uint64_t id, rw_u256 *cap, rw_u256 *tip)
 void rw_relayer_opts_default(struct rw_relayer_opts *o, const struct rw_config_chain *chain)
 {
 	memset(o, 0, sizeof(*o));
-	o->max_inflight = 16;
+	o->max_inflight = 64;
 	chain_fees(chain ? chain->chain_id : 0, &o->fee_cap, &o->min_tip);
 	o->tip_percentile = 50;
 	o->fee_blocks = 10;

@@ -69,7 +69,7 @@ const char *rw_relayer_step_name(enum rw_relayer_step step);
  * where zero is a meaningful value: confirmations, min_tip, warn_balance,
  * gas_margin_pct and legacy are taken as given. */
 struct rw_relayer_opts {
-	unsigned max_inflight;      /* transactions signed and not mined, per signer (16) */
+	unsigned max_inflight;      /* transactions signed and not mined, per signer (64) */
 	rw_u256 fee_cap;            /* hard cap on max fee (gas price) per gas, wei (by chain id) */
 	rw_u256 min_tip;            /* least priority fee per gas, wei (by chain id) */
 	unsigned tip_percentile;    /* eth_feeHistory reward percentile, 1..99 (50) */

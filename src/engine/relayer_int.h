@@ -76,6 +76,7 @@
 #define RL_RECHECK_MS    1000 /* confirmed receipts are asked again this often */
 #define RL_SPLIT_PARTS   4    /* batches sent at once by rw_relayer_rpc_split */
 #define RL_UNHINTED_MAX  256  /* intents whose gas_hint failed, remembered */
+#define RL_LEARNED_MAX   32   /* functions whose estimates are remembered */
 #define RL_SPLIT_MIN     64   /* requests per batch at least */
 #define RL_INTENT_STATES 8
 
@@ -195,6 +196,13 @@ struct rl_item {
 };
 
 /* A queued intent taken this round. */
+/* The highest gas estimate seen for calls of one function. */
+struct rl_learned {
+	uint8_t target[20];
+	uint8_t selector[4];
+	uint64_t gas; /* 0: an empty slot */
+};
+
 struct rl_intent {
 	int64_t id;
 	char key[RL_KEY_MAX];
@@ -203,7 +211,8 @@ struct rl_intent {
 	uint8_t *data;
 	size_t data_len;
 	unsigned estimate_failures;
-	uint64_t gas_hint; /* the filer's gas limit (0: none, estimate) */
+	uint64_t gas_hint; /* the gas of the eth_call check (0: none, estimate) */
+	int learned;       /* gas_hint is a learned estimate (rl_learned), not the filer's */
 	/* estimate step */
 	int estimated; /* 1 gas known, -1 reverted, 0 not known */
 	uint64_t gas_limit;
@@ -298,11 +307,16 @@ struct rw_relayer {
 	uint64_t latest_nonce;
 	uint64_t pending_nonce;
 	uint64_t block_gas_limit; /* of the latest block; 0: unknown */
-	/* intents whose call failed at the filer's gas limit: estimated
-	 * instead from then on (a ring; after a restart the hint is tried once
-	 * more) */
+	/* intents whose call failed at their gas hint (the filer's or a
+	 * learned one): estimated instead from then on (a ring; after a
+	 * restart the hint is tried once more) */
 	int64_t unhinted[RL_UNHINTED_MAX];
 	size_t unhinted_next;
+	/* the highest estimate seen per function (target and selector): a new
+	 * call of one is checked with eth_call at that gas instead of being
+	 * estimated (relayer_intent.c); a ring, the oldest replaced */
+	struct rl_learned learned[RL_LEARNED_MAX];
+	size_t learned_next;
 	uint64_t nonce_moved_block; /* head when latest_nonce last changed (or was first read) */
 	uint64_t nonce_moved_ms;    /* uv_now then */
 	uint64_t head_moved_ms;     /* uv_now when head last changed (or was first read) */

@@ -71,7 +71,42 @@ static int unhinted(const struct rw_relayer *rl, int64_t id)
 	return 0;
 }
 
-/* Reads the taken intents (res may be NULL: none). */
+/* The learned slot of the function intent it calls, or NULL (no
+ * selector: a plain transfer or fallback call is always estimated). */
+static struct rl_learned *learned_slot(struct rw_relayer *rl, const struct rl_intent *it)
+{
+	if (it->data_len < 4)
+		return NULL;
+	for (size_t i = 0; i < RL_LEARNED_MAX; i++) {
+		struct rl_learned *l = &rl->learned[i];
+		if (l->gas && memcmp(l->target, it->target, 20) == 0 &&
+		    memcmp(l->selector, it->data, 4) == 0)
+			return l;
+	}
+	return NULL;
+}
+
+/* Remembers an estimate (the node's figure, before the margin) of the
+ * function intent it calls: the highest one seen is kept. */
+static void learn(struct rw_relayer *rl, const struct rl_intent *it, uint64_t gas)
+{
+	if (it->data_len < 4 || gas == 0)
+		return;
+	struct rl_learned *l = learned_slot(rl, it);
+	if (!l) {
+		l = &rl->learned[rl->learned_next++ % RL_LEARNED_MAX];
+		memcpy(l->target, it->target, 20);
+		memcpy(l->selector, it->data, 4);
+		l->gas = 0;
+	}
+	if (gas > l->gas)
+		l->gas = gas;
+}
+
+/* Reads the taken intents (res may be NULL: none). An intent without the
+ * filer's gas limit whose function was estimated before is checked at
+ * that estimate (learned_slot); one whose check failed at its hint
+ * (unhinted) is estimated. */
 static void take_read(struct rw_relayer *rl, const PGresult *res)
 {
 	rw_relayer_intents_clear(rl);
@@ -86,9 +121,14 @@ static void take_read(struct rw_relayer *rl, const PGresult *res)
 				       i);
 			continue;
 		}
-		if (rl->intents[rl->n_intents].gas_hint &&
-		    unhinted(rl, rl->intents[rl->n_intents].id))
-			rl->intents[rl->n_intents].gas_hint = 0;
+		struct rl_intent *in = &rl->intents[rl->n_intents];
+		if (unhinted(rl, in->id)) {
+			in->gas_hint = 0;
+		} else if (!in->gas_hint) {
+			const struct rl_learned *l = learned_slot(rl, in);
+			in->gas_hint = l ? l->gas : 0;
+			in->learned = l != NULL;
+		}
 		rl->n_intents++;
 	}
 }
@@ -129,34 +169,45 @@ int rw_relayer_step_take(struct rw_relayer *rl)
 
 /* ---- estimate ------------------------------------------------------------------ */
 
-/* What one answer says of an intent's gas: an estimate (eth_estimateGas),
- * or, for an intent with the filer's gas limit, the call at that gas
- * (eth_call): it runs (the hint is the limit), reverts (as an estimate
- * that reverts), or fails otherwise (out of gas at the hint: the filer's
- * bound was wrong; the intent stays queued and is estimated from the next
- * round on, which comes at once). */
+/* What one answer says of an intent's gas: an estimate (eth_estimateGas,
+ * remembered for its function), or, for an intent with a gas hint, the
+ * call at that gas (eth_call): it runs (the filer's hint is the limit; a
+ * learned estimate gets the margin, as an estimate does: the call needs
+ * at most that much), reverts at the filer's hint (as an estimate that
+ * reverts), or fails otherwise (out of gas at the hint: the filer's bound
+ * was wrong, or this call needs more than the function's earlier ones; any
+ * failure at a learned hint: the intent stays queued and is estimated from
+ * the next round on, which comes at once). */
 static void take_estimate(struct rw_relayer *rl, struct rl_intent *it,
 			  const struct rw_rpc_result *res)
 {
 	uint64_t gas;
 	if (it->gas_hint && res->cls == RW_RPC_OK) {
 		it->estimated = 1;
-		it->gas_limit = it->gas_hint;
+		it->gas_limit =
+			it->learned ? rw_relayer_gas_limit(it->gas_hint, rl->p.opts.gas_margin_pct)
+				    : it->gas_hint;
 		return;
 	}
-	if (it->gas_hint && res->cls == RW_RPC_OTHER) {
+	/* a learned hint never decides alone: whatever else its call answers
+	 * (a revert too: some nodes report running out of gas as one), the
+	 * estimate does */
+	if (it->learned || (it->gas_hint && res->cls == RW_RPC_OTHER)) {
 		rl->st.errors[res->cls]++;
 		rl->unhinted[rl->unhinted_next++ % RL_UNHINTED_MAX] = it->id;
 		rl->again = 1;
-		rw_relayer_say(rl, RW_RELAYER_WARN,
-			       "%s: the call fails at the filer's gas limit %" PRIu64
-			       " (%s): estimating it instead",
-			       it->key, it->gas_hint, res->message);
+		rw_relayer_say(rl, it->learned ? RW_RELAYER_DEBUG : RW_RELAYER_WARN,
+			       "%s: the call fails at %s %" PRIu64 " (%s): estimating it instead",
+			       it->key,
+			       it->learned ? "the gas of earlier estimates of its function"
+					   : "the filer's gas limit",
+			       it->gas_hint, res->message);
 		return;
 	}
 	if (res->cls == RW_RPC_OK && rw_rpc_get_quantity_u64(&gas, res->result) == 0) {
 		it->estimated = 1;
 		it->gas_limit = rw_relayer_gas_limit(gas, rl->p.opts.gas_margin_pct);
+		learn(rl, it, gas);
 		return;
 	}
 	if (res->cls == RW_RPC_REVERTED) {

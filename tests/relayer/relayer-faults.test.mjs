@@ -298,6 +298,55 @@ test('an intent with the filer\'s gas limit (gas_hint) is checked with one eth_c
   assert.deepEqual(await d.stop(), { code: 0, signal: null });
 });
 
+test('a function estimated once is checked at that estimate with eth_call (signed with the margin); a call that needs more is estimated, and the higher estimate kept', async () => {
+  const w = await fundedSigner();
+  const calls = { eth_estimateGas: 0, eth_call: 0 };
+  const proxy = await watchingProxy((item) => { if (item.method in calls) calls[item.method]++; });
+  // rich already holds tokens: a mint to it writes a used slot (cheap); a
+  // mint to a fresh address writes a new one (about 17,000 gas more)
+  const rich = ethers.Wallet.createRandom().address;
+  const payer = new ethers.Wallet((await fundedSigner()).privateKey, env.provider);
+  await (await payer.sendTransaction({ to: env.tokenAddress, data: mintData(rich, 1n) })).wait();
+  const fresh = [1, 2].map(() => ethers.Wallet.createRandom().address);
+  const gasLimit = (key) => Number(sql1(env.url, `SELECT t.gas_limit FROM relayer_tx t
+    JOIN relayer_intent i ON i.id = t.intent_id WHERE i.key = ${quote(key)}`));
+  const d = new Driver(env, { key: w.privateKey, config: { rpc: [proxy.url] }, args: ['--log-level', 'debug'] });
+  try {
+    d.start();
+    const steps = [['mint:learn:cheap', rich, 1, 0], ['mint:learn:cheap2', rich, 1, 1],
+      ['mint:learn:fresh', fresh[0], 2, 2], ['mint:learn:fresh2', fresh[1], 2, 3]];
+    for (const [key, to, estimates, checks] of steps) {
+      fileIntent(env, key, { target: env.tokenAddress, data: mintData(to, 3n), signer: w.address });
+      await waitStates(env, [key], ['confirmed', 'final']);
+      assert.equal(calls.eth_estimateGas, estimates, `${key}: estimates so far`);
+      assert.ok(calls.eth_call >= checks, `${key}: eth_call checks so far (${calls.eth_call})`);
+    }
+    assert.equal(gasLimit('mint:learn:cheap2'), gasLimit('mint:learn:cheap'),
+      'checked at the learned estimate, signed with the same margin as the estimate');
+    assert.ok(gasLimit('mint:learn:fresh') > gasLimit('mint:learn:cheap'), 'the fresh slot needed more: estimated');
+    assert.equal(gasLimit('mint:learn:fresh2'), gasLimit('mint:learn:fresh'), 'the higher estimate is kept');
+    assert.match(d.log, /mint:learn:fresh: the call fails at the gas of earlier estimates of its function \d+ \(.*\): estimating it instead/);
+    assert.equal(await env.token.balanceOf(rich), 7n, 'both mints to rich, once each');
+    for (const a of fresh) assert.equal(await env.token.balanceOf(a), 3n, 'each fresh mint once');
+    // a revert at a learned estimate does not fail the intent by itself: the
+    // estimate decides (and here reverts too, with its reason)
+    const transfer = new ethers.Interface(['function transfer(address to, uint256 amount)']);
+    await (await payer.sendTransaction({ to: env.tokenAddress, data: mintData(w.address, 10n) })).wait();
+    const moves = [['transfer:learn:ok', 4n], ['transfer:learn:too-much', 1000n]];
+    fileIntent(env, moves[0][0], { target: env.tokenAddress, data: transfer.encodeFunctionData('transfer', [rich, moves[0][1]]), signer: w.address });
+    await waitStates(env, [moves[0][0]], ['confirmed', 'final']);
+    assert.equal(calls.eth_estimateGas, 3, 'the first transfer is estimated');
+    fileIntent(env, moves[1][0], { target: env.tokenAddress, data: transfer.encodeFunctionData('transfer', [rich, moves[1][1]]), signer: w.address });
+    await waitStates(env, [moves[1][0]], ['failed']);
+    assert.equal(calls.eth_estimateGas, 4, 'the call that reverted at the learned estimate was estimated before failing');
+    assert.ok(!/earlier estimates/.test(intent(env, moves[1][0]).reason), `the estimate's revert reason (${intent(env, moves[1][0]).reason})`);
+    assert.equal(await env.token.balanceOf(rich), 11n, 'the good transfer once, the bad one never');
+  } finally {
+    await proxy.close();
+  }
+  assert.deepEqual(await d.stop(), { code: 0, signal: null });
+});
+
 test('a chain that makes no blocks holds a transaction back: it is bumped after stuck_ms all the same', async () => {
   const w = await fundedSigner();
   const key = 'mint:idle:1';

@@ -346,7 +346,7 @@ static void test_names(void **state)
 	assert_null(rw_relayer_intent_state_name(8));
 	struct rw_relayer_opts o;
 	rw_relayer_opts_default(&o, NULL);
-	assert_int_equal(o.max_inflight, 16);
+	assert_int_equal(o.max_inflight, 64);
 	assert_int_equal(o.base_fee_pct, 200);
 }
 
