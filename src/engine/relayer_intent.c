@@ -1,5 +1,7 @@
 /* relayer_intent.c: taking queued intents. The oldest queued intents (as
- * many as the in-flight cap leaves room for) get a gas estimate; a revert
+ * many as the in-flight cap leaves room for) get a gas estimate (or one
+ * eth_call at a known bound: the filer's, or the highest earlier estimate
+ * of the same function); a revert
  * at estimation fails the intent with its decoded reason and nothing is
  * sent (or, while the signer's own transactions are in flight and may be
  * what it waits for, it is tried again later); the others are signed with
