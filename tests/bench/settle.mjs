@@ -19,11 +19,11 @@
 // BENCH_LOG_LEVEL (the driver's, default warn) and BENCH_LOG (a file for its log);
 // BENCH_PG_LOG (a file for the PostgreSQL server's log) and BENCH_PGOPTIONS (the
 // driver's PGOPTIONS, e.g. '-c log_min_duration_statement=2').
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { ethers, fileIntent, rpc, sql1, sqlRows, startAnvil, startEnv, Driver, sleep, CHAIN_ID } from '../relayer/helpers.mjs';
 import { connect, rpcBatch, testWallets } from '../../tools/lib/chain.mjs';
 import { deployContract } from '../../tools/lib/deploy.mjs';
+import { Poller } from './poller.mjs';
 
 const arg = (name, def) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -43,47 +43,6 @@ const mintIface = new ethers.Interface(['function mint(address to, uint256 amoun
 // chain: the same storage writes.
 const recipient = (k) => ethers.getAddress('0x' + k.toString(16).padStart(40, '0'));
 const OURS = 0x1000; // recipient(OURS + g), g = 0 (ours' warm-up) .. N
-
-/**
- * One psql process for the polling, fed one query a line on its standard
- * input: a psql spawned every 20 ms would take a good part of a core from the
- * relayer it watches (the ceiling polls the node with fetch, which costs
- * next to nothing).
- */
-class Poller {
-  constructor(url) {
-    this.child = spawn('psql', [url, '-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    this.buf = '';
-    this.waiting = [];
-    this.err = '';
-    this.child.stdout.on('data', (b) => {
-      this.buf += b.toString();
-      let i;
-      while ((i = this.buf.indexOf('\n')) >= 0) {
-        const line = this.buf.slice(0, i);
-        this.buf = this.buf.slice(i + 1);
-        const w = this.waiting.shift();
-        if (w) w.resolve(line);
-      }
-    });
-    this.child.stderr.on('data', (b) => { this.err += b.toString(); });
-    this.child.once('close', (code) => {
-      for (const w of this.waiting.splice(0)) w.reject(new Error(`psql exited ${code}: ${this.err}`));
-    });
-  }
-
-  /** The one value of a one-row, one-column query. */
-  value(query) {
-    return new Promise((resolve, reject) => {
-      this.waiting.push({ resolve, reject });
-      this.child.stdin.write(`${query.replace(/\s+/g, ' ')};\n`);
-    });
-  }
-
-  close() {
-    this.child.stdin.end();
-  }
-}
 
 /** Waits for count rows of sqlText to reach n; returns seconds since t0. */
 async function waitCount(poller, sqlText, n, t0, what, driver = null, ms = 600000) {
