@@ -46,6 +46,7 @@ struct rw_scheduler {
 	char last_error[768]; /* the last failure, to log a new one once */
 	int again;            /* a notification came during the cycle */
 	uint64_t last_end_ms; /* loop time the last cycle came back */
+	uint64_t gap_ms;      /* the least time from it to the next (rw_scheduler_gap_ms) */
 	void (*on_stopped)(void *arg);
 	void *stopped_arg;
 	struct rw_scheduler_stats st;
@@ -184,6 +185,11 @@ static int cycle_error(char *out, size_t n, const struct rw_pg_reply *reply)
 	return 0;
 }
 
+uint64_t rw_scheduler_gap_ms(uint64_t took, int batches)
+{
+	return batches == 0 && took > RW_SCHEDULER_MIN_GAP_MS ? took : RW_SCHEDULER_MIN_GAP_MS;
+}
+
 static void on_cycle(struct rw_pg *pg, const struct rw_pg_reply *reply, void *arg)
 {
 	struct rw_scheduler *s = arg;
@@ -228,7 +234,9 @@ static void on_cycle(struct rw_pg *pg, const struct rw_pg_reply *reply, void *ar
 	say(s, RW_SCHEDULER_DEBUG, "cycle done in %" PRIu64 " ms: %d batch%s", took, batches,
 	    batches == 1 ? "" : "es");
 	int more = batches >= (int)s->p.max_batches;
-	schedule(s, more || s->again ? RW_SCHEDULER_MIN_GAP_MS : s->p.poll_ms);
+	s->gap_ms = rw_scheduler_gap_ms(took, batches);
+	schedule(s, more || s->again ? s->gap_ms
+				     : (s->p.poll_ms > s->gap_ms ? s->p.poll_ms : s->gap_ms));
 	s->again = 0;
 }
 
@@ -295,7 +303,8 @@ static void on_notify(struct rw_pg *pg, const char *channel, const char *payload
 		return;
 	}
 	uint64_t since = uv_now(s->loop) - s->last_end_ms;
-	schedule(s, since >= RW_SCHEDULER_MIN_GAP_MS ? 0 : RW_SCHEDULER_MIN_GAP_MS - since);
+	uint64_t gap = s->gap_ms ? s->gap_ms : RW_SCHEDULER_MIN_GAP_MS;
+	schedule(s, since >= gap ? 0 : gap - since);
 }
 
 /* ---- life cycle ------------------------------------------------------------------ */

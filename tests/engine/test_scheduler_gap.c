@@ -1,0 +1,37 @@
+/* test_scheduler_gap.c: the time between scheduler cycles
+ * (rw_scheduler_gap_ms, src/engine/scheduler.c): the minimum gap after a
+ * cycle that filed something or was short, the cycle's own length after a
+ * long one that filed nothing. */
+#include "testlib.h"
+
+#include <stdint.h>
+
+#include "scheduler.h"
+
+static void test_gap(void **state)
+{
+	(void)state;
+	static const struct {
+		uint64_t took;
+		int batches;
+		uint64_t want;
+	} cases[] = {
+		{ 0, 0, RW_SCHEDULER_MIN_GAP_MS },
+		{ 5, 0, RW_SCHEDULER_MIN_GAP_MS },
+		{ RW_SCHEDULER_MIN_GAP_MS, 0, RW_SCHEDULER_MIN_GAP_MS },
+		{ RW_SCHEDULER_MIN_GAP_MS + 1, 0, RW_SCHEDULER_MIN_GAP_MS + 1 },
+		{ 350, 0, 350 },           /* found nothing: as long again */
+		{ 350, 1, RW_SCHEDULER_MIN_GAP_MS }, /* filed some: soon */
+		{ 900, 100, RW_SCHEDULER_MIN_GAP_MS },
+		{ 86400000, 0, 86400000 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_int_equal(rw_scheduler_gap_ms(cases[i].took, cases[i].batches),
+				 cases[i].want);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = { cmocka_unit_test(test_gap) };
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
