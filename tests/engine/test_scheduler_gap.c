@@ -20,7 +20,7 @@ static void test_gap(void **state)
 		{ 5, 0, RW_SCHEDULER_MIN_GAP_MS },
 		{ RW_SCHEDULER_MIN_GAP_MS, 0, RW_SCHEDULER_MIN_GAP_MS },
 		{ RW_SCHEDULER_MIN_GAP_MS + 1, 0, RW_SCHEDULER_MIN_GAP_MS + 1 },
-		{ 350, 0, 350 },           /* found nothing: as long again */
+		{ 350, 0, 350 },                     /* found nothing: as long again */
 		{ 350, 1, RW_SCHEDULER_MIN_GAP_MS }, /* filed some: soon */
 		{ 900, 100, RW_SCHEDULER_MIN_GAP_MS },
 		{ 86400000, 0, 86400000 },
