@@ -65,8 +65,9 @@ static const char sql_lower[] =
 	"' AND s.watch = 'watched' AND w.since IS NOT NULL "
 	"AND c.next_block > greatest(s.start_block, w.since)";
 
-static const char sql_chain[] = "INSERT INTO chain (chain_id, name) VALUES ($1::bigint, $2) "
-				"ON CONFLICT (chain_id) DO UPDATE SET name = EXCLUDED.name";
+/* The chain row: inserted, or renamed (0028: safe against the relayer's
+ * concurrent insert of the same row). */
+static const char sql_chain[] = "SELECT rw_chain_register($1::bigint, $2)";
 
 /* A configured source; its cursor goes back to the new start when the start
  * moved down or a token turned from watched to all (history to re-read),

@@ -4,12 +4,19 @@
  * runs one indexer per chain on one libuv loop until SIGINT or SIGTERM, and
  * serves Prometheus metrics when the configuration asks for them. A chain
  * with a relayer configured (chains[].relayer.keystore) also runs the
- * relayer engine on the same rpc and pg clients: its key is loaded before
+ * relayer engine on the same rpc client and a database connection of its
+ * own (a long statement of the scheduler or the indexer never holds up its
+ * rounds, nor theirs its writes): its key is loaded before
  * the loop starts (a wrong passphrase or an unreadable keystore is a
  * start-up error naming the chain and the file), and it starts once the
  * chain id is confirmed. A chain with a relayer and a Balance contract also
- * runs the scheduler (chains[].scheduler) on the same pg client: it files
+ * runs the scheduler (chains[].scheduler) on a third connection: it files
  * the daily charges and refills as intents and completes top-up sessions.
+ * The engines' statements run concurrently, as the CLI's always have beside
+ * runwayd: the relayer locks its signer row, then intents and transactions;
+ * the scheduler writes only intents it files, never a signer row; the
+ * indexer writes its chain row with rw_chain_register (migration 0028),
+ * which the relayer's concurrent insert of the same row cannot fail.
  *
  * Shutdown: the first signal stops every indexer (a commit in flight is
  * awaited: it commits whole or not at all), every relayer and every
@@ -74,13 +81,29 @@ static const char usage[] =
 
 struct svc;
 
+/* The database connections of a chain, one per engine: each engine's
+ * statements queue on its own connection only. */
+enum chain_pg_role { PG_INDEXER, PG_RELAYER, PG_SCHEDULER, CHAIN_PGS };
+
+static const char *const pg_role_names[CHAIN_PGS] = { "indexer", "relayer", "scheduler" };
+
+struct chain;
+
+/* One database connection of a chain (pg NULL: not opened). */
+struct chain_pg {
+	struct chain *c;
+	enum chain_pg_role role;
+	struct rw_pg *pg;
+	int closing;
+};
+
 /* One chain: its clients, its indexer, its relayer and its scheduler (NULL
  * when the chain has none configured). */
 struct chain {
 	struct svc *svc;
 	const struct rw_config_chain *cc;
 	struct rw_rpc *rpc;
-	struct rw_pg *pg;
+	struct chain_pg pgs[CHAIN_PGS];
 	struct rw_indexer *ix;
 	struct rw_relayer *rl;
 	struct rw_scheduler *sc;
@@ -88,8 +111,7 @@ struct chain {
 	int id_ok;
 	int stops; /* engines still stopping, plus one while stops are asked */
 	int closing;
-	int pg_closing;
-	int open; /* things of this chain still to close: rpc, pg, timer */
+	int open; /* things of this chain still to close: rpc, timer, each pgs[] slot */
 };
 
 /* One metrics client: a request is read, one answer written, then closed. */
@@ -255,7 +277,23 @@ static void on_rpc_closed(void *arg)
 
 static void on_pg_closed(void *arg)
 {
-	chain_closed_one(arg);
+	chain_closed_one(((struct chain_pg *)arg)->c);
+}
+
+/* Closes c's database connections not closing yet; a slot never opened
+ * counts as closed (once). */
+static void chain_close_pgs(struct chain *c)
+{
+	for (int i = 0; i < CHAIN_PGS; i++) {
+		struct chain_pg *cp = &c->pgs[i];
+		if (cp->closing)
+			continue;
+		cp->closing = 1;
+		if (cp->pg)
+			rw_pg_close(cp->pg, on_pg_closed, cp);
+		else
+			chain_closed_one(c);
+	}
 }
 
 static void on_retry_closed(uv_handle_t *h)
@@ -271,12 +309,7 @@ static void chain_close(struct chain *c)
 	uv_close((uv_handle_t *)&c->retry, on_retry_closed);
 	if (c->rpc && rw_rpc_close(c->rpc, on_rpc_closed, c) < 0)
 		chain_closed_one(c);
-	if (c->pg && !c->pg_closing) {
-		c->pg_closing = 1;
-		rw_pg_close(c->pg, on_pg_closed, c);
-	} else if (!c->pg) {
-		chain_closed_one(c);
-	}
+	chain_close_pgs(c);
 }
 
 /* One engine of c stopped: when none is left, the clients close. */
@@ -324,13 +357,14 @@ static void on_signal(uv_signal_t *h, int signum)
 	rw_indexer_log(NULL, RW_INDEXER_WARN,
 		       "second signal: closing the database connections now (a transaction in "
 		       "flight is rolled back)");
-	for (size_t i = 0; i < s->n_chains; i++) {
-		struct chain *c = &s->chains[i];
-		if (c->pg && !c->pg_closing) {
-			c->pg_closing = 1;
-			rw_pg_close(c->pg, on_pg_closed, c);
+	for (size_t i = 0; i < s->n_chains; i++)
+		for (int k = 0; k < CHAIN_PGS; k++) {
+			struct chain_pg *cp = &s->chains[i].pgs[k];
+			if (cp->pg && !cp->closing) {
+				cp->closing = 1;
+				rw_pg_close(cp->pg, on_pg_closed, cp);
+			}
 		}
-	}
 }
 
 /* ---- chains ------------------------------------------------------------- */
@@ -338,22 +372,27 @@ static void on_signal(uv_signal_t *h, int signum)
 static void on_pg_event(struct rw_pg *pg, enum rw_pg_event ev, const struct rw_pg_error *err,
 			void *arg)
 {
-	struct chain *c = arg;
+	const struct chain_pg *cp = arg;
+	const struct chain *c = cp->c;
+	const char *role = pg_role_names[cp->role];
 	switch (ev) {
 	case RW_PG_EV_CONNECTED:
-		rw_indexer_log(c->cc->name, RW_INDEXER_INFO, "database connected (%s)",
-			       rw_pg_server(pg));
+		rw_indexer_log(c->cc->name, RW_INDEXER_INFO, "database connected (%s, for the %s)",
+			       rw_pg_server(pg), role);
 		break;
 	case RW_PG_EV_CONNECT_FAILED:
-		rw_indexer_log(c->cc->name, RW_INDEXER_WARN, "database connection failed: %s",
+		rw_indexer_log(c->cc->name, RW_INDEXER_WARN,
+			       "database connection failed (the %s's): %s", role,
 			       err ? err->message : "?");
 		break;
 	case RW_PG_EV_LOST:
-		rw_indexer_log(c->cc->name, RW_INDEXER_WARN, "database connection lost: %s",
+		rw_indexer_log(c->cc->name, RW_INDEXER_WARN,
+			       "database connection lost (the %s's): %s", role,
 			       err ? err->message : "?");
 		break;
 	case RW_PG_EV_PREPARE_FAILED:
-		rw_indexer_log(c->cc->name, RW_INDEXER_WARN, "re-preparing a statement failed: %s",
+		rw_indexer_log(c->cc->name, RW_INDEXER_WARN,
+			       "re-preparing a statement failed (the %s's connection): %s", role,
 			       err ? err->message : "?");
 		break;
 	case RW_PG_EV_NOTICE: break;
@@ -373,7 +412,7 @@ static int start_indexer(struct chain *c)
 		.chain = c->cc,
 		.map = c->svc->map,
 		.rpc = c->rpc,
-		.pg = c->pg,
+		.pg = c->pgs[PG_INDEXER].pg,
 	};
 	int r = rw_indexer_new(&c->ix, &c->svc->loop, &p);
 	if (r == 0)
@@ -502,6 +541,24 @@ static void relayer_opts(struct rw_relayer_opts *o, const struct rw_config_chain
 		o->legacy = (int)rc->legacy.v;
 }
 
+/* Opens c's database connection for role (connecting in the background).
+ * Returns 0 or -1 after logging why. */
+static int open_pg(struct chain *c, enum chain_pg_role role)
+{
+	char msg[256];
+	struct chain_pg *cp = &c->pgs[role];
+	struct rw_pg_config pc = { .conninfo = c->svc->conninfo,
+				   .on_event = on_pg_event,
+				   .arg = cp };
+	if (rw_pg_open(&cp->pg, &c->svc->loop, &pc, msg, sizeof(msg)) < 0) {
+		rw_indexer_log(c->cc->name, RW_INDEXER_ERROR, "database (the %s's connection): %s",
+			       pg_role_names[role], msg);
+		cp->pg = NULL;
+		return -1;
+	}
+	return 0;
+}
+
 /* Creates c's relayer when its chain has one configured: loads the key
  * (blocking: the key derivation), then rw_relayer_new on c's clients.
  * Returns 0 (also without a relayer) or -1 after logging why. */
@@ -518,10 +575,14 @@ static int open_relayer(struct chain *c)
 			       "chain %s: cannot load the relayer key: %s", cc->name, err);
 		return -1;
 	}
+	if (open_pg(c, PG_RELAYER) < 0) {
+		rw_wipe(sk, sizeof(sk));
+		return -1;
+	}
 	struct rw_relayer_params p = {
 		.chain = cc,
 		.rpc = c->rpc,
-		.pg = c->pg,
+		.pg = c->pgs[PG_RELAYER].pg,
 		.errors = c->svc->errors,
 	};
 	relayer_opts(&p.opts, cc);
@@ -554,7 +615,9 @@ static int open_scheduler(struct chain *c)
 					 "no Balance contract on this chain: no scheduler");
 		return 0;
 	}
-	struct rw_scheduler_params p = { .chain = cc, .pg = c->pg };
+	if (open_pg(c, PG_SCHEDULER) < 0)
+		return -1;
+	struct rw_scheduler_params p = { .chain = cc, .pg = c->pgs[PG_SCHEDULER].pg };
 	int r = rw_scheduler_new(&c->sc, &c->svc->loop, &p);
 	if (r < 0) {
 		c->sc = NULL;
@@ -571,19 +634,16 @@ static int open_chain(struct svc *s, struct chain *c, const struct rw_config_cha
 	c->cc = cc;
 	uv_timer_init(&s->loop, &c->retry);
 	c->retry.data = c;
-	c->open = 3;
+	c->open = 2 + CHAIN_PGS;
+	for (int i = 0; i < CHAIN_PGS; i++)
+		c->pgs[i] = (struct chain_pg){ .c = c, .role = (enum chain_pg_role)i };
 	s->chains_open++;
 	if (open_rpc(c) < 0)
 		return -1;
 	if (s->check_only)
 		return 0;
-	char msg[256];
-	struct rw_pg_config pc = { .conninfo = s->conninfo, .on_event = on_pg_event, .arg = c };
-	if (rw_pg_open(&c->pg, &s->loop, &pc, msg, sizeof(msg)) < 0) {
-		rw_indexer_log(cc->name, RW_INDEXER_ERROR, "database: %s", msg);
-		c->pg = NULL;
+	if (open_pg(c, PG_INDEXER) < 0)
 		return -1;
-	}
 	if (open_relayer(c) < 0)
 		return -1;
 	return open_scheduler(c);

@@ -16,18 +16,6 @@ CREATE FUNCTION pg_temp.a(n text) RETURNS bytea LANGUAGE sql STABLE
 RETURN (SELECT v FROM k WHERE name = n);
 -- USDC to base units
 CREATE FUNCTION pg_temp.u(n numeric) RETURNS numeric LANGUAGE sql IMMUTABLE RETURN n * 1000000;
--- The error of a statement as "SQLSTATE message", or 'no error'.
-CREATE FUNCTION pg_temp.err(stmt text) RETURNS text
-LANGUAGE plpgsql AS $$
-BEGIN
-	BEGIN
-		EXECUTE stmt;
-	EXCEPTION WHEN OTHERS THEN
-		RETURN SQLSTATE || ' ' || SQLERRM;
-	END;
-	RETURN 'no error';
-END
-$$;
 CREATE FUNCTION pg_temp.quote(acct text, amount numeric, code text DEFAULT NULL,
                               region text DEFAULT NULL) RETURNS topup_quote
 LANGUAGE sql RETURN rw_topup_quote(1, pg_temp.a('b'), pg_temp.a(acct), amount, code, region);
@@ -84,7 +72,7 @@ SELECT rwt.eq((SELECT amount || ' ' || deposit_amount || ' ' || tax || ' ' || to
                       || ' ' || pending || ' ' || headroom || ' ' || symbol || ' ' || decimals
                FROM pg_temp.quote('k2', pg_temp.u(10))),
 	'10000000 10000000 0 10000000 0 0 5000000000 USDC 6', 'quote: 10.00 is accepted');
-SELECT rwt.ok(pg_temp.err($$SELECT pg_temp.quote('k2', 9990000)$$)
+SELECT rwt.ok(rwt.err($$SELECT pg_temp.quote('k2', 9990000)$$)
               = 'RW101 a top-up of 9.990000 USDC is below the minimum of 10.000000 USDC',
 	'quote: 9.99 is refused and the message says the minimum');
 SELECT rwt.throws($$SELECT pg_temp.quote('k2', 10000000.5)$$, '22023', 'quote: a fraction of a base unit is refused');
@@ -92,7 +80,7 @@ SELECT rwt.throws($$SELECT pg_temp.quote('k2', 0)$$, '22023', 'quote: zero is re
 SELECT rwt.throws($$SELECT pg_temp.quote('k2', -10000000)$$, '22023', 'quote: a negative amount is refused');
 SELECT rwt.throws($$SELECT rw_topup_quote(1, rwt.addr(9999), rwt.addr(1), 10000000)$$, 'RW105',
 	'quote: an unknown Balance contract is refused');
-SELECT rwt.ok(pg_temp.err($$SELECT rw_topup_quote(1, rwt.addr(1537), rwt.addr(1), 10000000)$$)
+SELECT rwt.ok(rwt.err($$SELECT rw_topup_quote(1, rwt.addr(1537), rwt.addr(1), 10000000)$$)
               ~ '^RW105 .*limits.*not known', 'quote: a contract whose limits are unknown is refused');
 SELECT rwt.ok((SELECT expires_at = now() + interval '15 minutes' FROM pg_temp.quote('k2', pg_temp.u(10))),
 	'quote: a session made now would expire in 15 minutes');
@@ -115,7 +103,7 @@ SELECT rwt.throws($$SELECT pg_temp.quote('k2', 10000000, NULL, 'Germany')$$, '22
 
 SELECT rwt.eq((SELECT balance || ' ' || balance_after || ' ' || headroom FROM pg_temp.quote('k1', pg_temp.u(1000))),
 	'4000000000 5000000000 1000000000', 'cap: 4000 + 1000 reaches 5000 exactly');
-SELECT rwt.ok(pg_temp.err($$SELECT pg_temp.quote('k1', 1000000001)$$)
+SELECT rwt.ok(rwt.err($$SELECT pg_temp.quote('k1', 1000000001)$$)
               ~ '^RW102 the balance would reach 5000.000001 USDC .*above the cap of 5000.000000 USDC: at most 1000.000000 USDC can be added$',
 	'cap: one base unit more is refused, saying the headroom');
 INSERT INTO sess VALUES ('s1', pg_temp.create('k1', pg_temp.u(500)));
@@ -123,7 +111,7 @@ SELECT rwt.eq(pg_temp.st(pg_temp.s('s1')), 'Pending/Pending', 'create: a Pending
 SELECT rwt.ok((SELECT expires_at = created_at + interval '15 minutes' AND created_at = now()
                       AND octet_length(ref) = 32 AND total = pg_temp.u(500)
                FROM topup_session WHERE ref = pg_temp.s('s1')), 'create: random ref, expiry 15 minutes later');
-SELECT rwt.ok(pg_temp.err($$SELECT pg_temp.quote('k1', 600000000)$$) ~ 'pending 500.000000 USDC.*at most 500.000000 USDC can be added',
+SELECT rwt.ok(rwt.err($$SELECT pg_temp.quote('k1', 600000000)$$) ~ 'pending 500.000000 USDC.*at most 500.000000 USDC can be added',
 	'cap: a pending session counts (600 more refused, 500 of headroom)');
 SELECT rwt.eq((SELECT pending || ' ' || balance_after || ' ' || (pending_ref = pg_temp.s('s1')) || ' ' || pending_status
                FROM pg_temp.quote('k1', pg_temp.u(500))),
@@ -131,7 +119,7 @@ SELECT rwt.eq((SELECT pending || ' ' || balance_after || ' ' || (pending_ref = p
 
 -- One Pending session per account ---------------------------------------------------
 
-SELECT rwt.ok(pg_temp.err($$SELECT pg_temp.create('k1', 10000000)$$)
+SELECT rwt.ok(rwt.err($$SELECT pg_temp.create('k1', 10000000)$$)
               = 'RW103 account ' || rw_hex(pg_temp.a('k1')) || ' already has a pending top-up session '
                 || rw_hex(pg_temp.s('s1')) || ' (expires at '
                 || to_char((now() + interval '15 minutes') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
@@ -164,7 +152,7 @@ SELECT rwt.eq(rw_topup_expire(), 1, 'expiry: rw_topup_expire stores it');
 SELECT rwt.eq((SELECT status || ' ' || (expired_at = now()) FROM topup_session WHERE ref = pg_temp.s('s2')),
 	'Expired true', 'expiry: stored Expired with its time');
 SELECT rwt.eq(rw_topup_expire(), 0, 'expiry: a second run changes nothing');
-SELECT rwt.ok(pg_temp.err($$SELECT rw_topup_cancel(pg_temp.s('s2'))$$) ~ '^RW106 .*expired',
+SELECT rwt.ok(rwt.err($$SELECT rw_topup_cancel(pg_temp.s('s2'))$$) ~ '^RW106 .*expired',
 	'cancel: an expired session cannot be cancelled');
 DO $$
 DECLARE
@@ -186,9 +174,9 @@ DO $$ BEGIN
 END $$;
 SELECT rwt.eq(pg_temp.st(pg_temp.s('s3')), 'Confirming/Pending', 'a matching deposit above the safe block: Confirming');
 SELECT rwt.eq(pg_temp.rec(), '0 0 0 1', 'reconcile: nothing to complete before confirmation (1 waiting)');
-SELECT rwt.ok(pg_temp.err($$SELECT rw_topup_cancel(pg_temp.s('s3'))$$) ~ '^RW106 .*on chain .*block 95.*confirmation',
+SELECT rwt.ok(rwt.err($$SELECT rw_topup_cancel(pg_temp.s('s3'))$$) ~ '^RW106 .*on chain .*block 95.*confirmation',
 	'cancel: a confirming session cannot be cancelled');
-SELECT rwt.ok(pg_temp.err($$SELECT pg_temp.create('k1', 10000000)$$) ~ '^RW103 .*waiting for confirmation',
+SELECT rwt.ok(rwt.err($$SELECT pg_temp.create('k1', 10000000)$$) ~ '^RW103 .*waiting for confirmation',
 	'create: refused while the pending session confirms');
 SELECT rwt.eq((SELECT pending || ' ' || balance FROM pg_temp.quote('k1', pg_temp.u(10))), '0 4100000000',
 	'quote: a confirming deposit is in the balance, not counted twice');
@@ -289,29 +277,29 @@ SELECT rwt.eq((SELECT promo_kind || ' ' || discount || ' ' || deposit_amount || 
                       || promo_credit || ' ' || balance_after
                FROM pg_temp.quote('k7', pg_temp.u(100), 'BONUS5')),
 	'bonus 0 100000000 100000000 5000000 5000000 105000000', 'promo: a 5% bonus on top');
-SELECT rwt.ok(pg_temp.err($$SELECT pg_temp.quote('k7', 100000000, 'OLD')$$) ~ '^RW104 promo code OLD expired at ',
+SELECT rwt.ok(rwt.err($$SELECT pg_temp.quote('k7', 100000000, 'OLD')$$) ~ '^RW104 promo code OLD expired at ',
 	'promo: an expired code is refused');
-SELECT rwt.ok(pg_temp.err($$SELECT pg_temp.quote('k7', 100000000, 'LATER')$$) ~ '^RW104 promo code LATER is not valid before ',
+SELECT rwt.ok(rwt.err($$SELECT pg_temp.quote('k7', 100000000, 'LATER')$$) ~ '^RW104 promo code LATER is not valid before ',
 	'promo: a code not yet valid is refused');
-SELECT rwt.eq(pg_temp.err($$SELECT pg_temp.quote('k7', 100000000, 'OFF')$$), 'RW104 promo code OFF is disabled',
+SELECT rwt.eq(rwt.err($$SELECT pg_temp.quote('k7', 100000000, 'OFF')$$), 'RW104 promo code OFF is disabled',
 	'promo: a disabled code is refused');
-SELECT rwt.eq(pg_temp.err($$SELECT pg_temp.quote('k7', 100000000, 'NOPE')$$), 'RW104 promo code NOPE does not exist',
+SELECT rwt.eq(rwt.err($$SELECT pg_temp.quote('k7', 100000000, 'NOPE')$$), 'RW104 promo code NOPE does not exist',
 	'promo: an unknown code is refused');
 INSERT INTO sess VALUES ('s8', pg_temp.create('k7', pg_temp.u(100), 'BONUS5'));
-SELECT rwt.eq(pg_temp.err($$SELECT pg_temp.quote('k8', 100000000, 'BONUS5')$$),
+SELECT rwt.eq(rwt.err($$SELECT pg_temp.quote('k8', 100000000, 'BONUS5')$$),
 	'RW104 promo code BONUS5 is used up (1 of 1 uses)', 'promo: an exhausted code is refused before any payment');
-SELECT rwt.ok(pg_temp.err($$SELECT pg_temp.create('k8', 100000000, 'BONUS5')$$) ~ '^RW104 ',
+SELECT rwt.ok(rwt.err($$SELECT pg_temp.create('k8', 100000000, 'BONUS5')$$) ~ '^RW104 ',
 	'promo: create refuses it too');
 INSERT INTO sess VALUES ('s9', pg_temp.create('k8', pg_temp.u(100), 'TENOFF'));
-SELECT rwt.ok(pg_temp.err($$SELECT pg_temp.quote('k8', 100000000, 'TENOFF')$$) ~ '^RW104 promo code TENOFF was already used by account ',
+SELECT rwt.ok(rwt.err($$SELECT pg_temp.quote('k8', 100000000, 'TENOFF')$$) ~ '^RW104 promo code TENOFF was already used by account ',
 	'promo: once per account');
 SELECT rwt.eq((SELECT status FROM rw_topup_cancel(pg_temp.s('s9'))), 'Cancelled', 'promo: cancel the session');
 SELECT rwt.eq((SELECT code FROM pg_temp.quote('k8', pg_temp.u(100), 'TENOFF')), 'TENOFF',
 	'promo: a cancelled session gives the use back');
-SELECT rwt.ok(pg_temp.err($$SELECT pg_temp.quote('k8', 15000000, 'HALF')$$)
+SELECT rwt.ok(rwt.err($$SELECT pg_temp.quote('k8', 15000000, 'HALF')$$)
               ~ '^RW101 with the 7.500000 USDC discount of promo code HALF the deposit would be 7.500000 USDC, below the minimum of 10.000000 USDC',
 	'promo: a discount may not take the deposit below the minimum');
-SELECT rwt.ok(pg_temp.err($$SELECT pg_temp.quote('k9', 10000000, 'BIG')$$) ~ '^RW102 the balance would reach 5001.000000 USDC',
+SELECT rwt.ok(rwt.err($$SELECT pg_temp.quote('k9', 10000000, 'BIG')$$) ~ '^RW102 the balance would reach 5001.000000 USDC',
 	'cap: a bonus counts toward the cap');
 SELECT rwt.eq((SELECT balance_after FROM pg_temp.quote('k9', pg_temp.u(10))), pg_temp.u(5000),
 	'cap: without the bonus it fits');

@@ -35,6 +35,20 @@ BEGIN
 END
 $$;
 
+-- The error of a statement as "SQLSTATE message", or 'no error' (undone:
+-- subtransaction).
+CREATE FUNCTION rwt.err(stmt text) RETURNS text
+LANGUAGE plpgsql AS $$
+BEGIN
+	BEGIN
+		EXECUTE stmt;
+	EXCEPTION WHEN OTHERS THEN
+		RETURN SQLSTATE || ' ' || SQLERRM;
+	END;
+	RETURN 'no error';
+END
+$$;
+
 -- Data ----------------------------------------------------------------------
 
 -- A deterministic address / 32-byte value from a number.
