@@ -1091,6 +1091,11 @@ int rw_relayer_metrics(struct rw_buf *out, const struct rw_relayer *rl, int head
 		r = metric_u64(out, rl, header, "runway_relayer_estimate_reverts_total", "counter",
 			       "Gas estimations that reverted.", s->estimate_reverts);
 	if (r == 0)
+		r = metric_u64(out, rl, header, "runway_relayer_learned_misses_total", "counter",
+			       "Calls at the gas of earlier estimates of the same function that "
+			       "failed (estimated instead).",
+			       s->learned_misses);
+	if (r == 0)
 		r = rw_metric_head(out, header, "runway_relayer_requests_total", "counter",
 				   "Operators' bump and cancel requests by outcome.");
 	const char *outcomes[2] = { "done", "refused" };

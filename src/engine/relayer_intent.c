@@ -195,7 +195,10 @@ static void take_estimate(struct rw_relayer *rl, struct rl_intent *it,
 	 * (a revert too: some nodes report running out of gas as one), the
 	 * estimate does */
 	if (it->learned || (it->gas_hint && res->cls == RW_RPC_OTHER)) {
-		rl->st.errors[res->cls]++;
+		if (it->learned)
+			rl->st.learned_misses++; /* expected now and then: not an error */
+		else
+			rl->st.errors[res->cls]++;
 		rl->unhinted[rl->unhinted_next++ % RL_UNHINTED_MAX] = it->id;
 		rl->again = 1;
 		rw_relayer_say(rl, it->learned ? RW_RELAYER_DEBUG : RW_RELAYER_WARN,

@@ -303,8 +303,7 @@ static void on_notify(struct rw_pg *pg, const char *channel, const char *payload
 		return;
 	}
 	uint64_t since = uv_now(s->loop) - s->last_end_ms;
-	uint64_t gap = s->gap_ms ? s->gap_ms : RW_SCHEDULER_MIN_GAP_MS;
-	schedule(s, since >= gap ? 0 : gap - since);
+	schedule(s, since >= s->gap_ms ? 0 : s->gap_ms - since);
 }
 
 /* ---- life cycle ------------------------------------------------------------------ */
@@ -328,6 +327,7 @@ int rw_scheduler_new(struct rw_scheduler **ret, uv_loop_t *loop,
 	}
 	s->loop = loop;
 	s->p = q;
+	s->gap_ms = RW_SCHEDULER_MIN_GAP_MS;
 	snprintf(s->name, sizeof(s->name), "%s", q.chain->name);
 	snprintf(s->chain_id, sizeof(s->chain_id), "%" PRIu64, q.chain->chain_id);
 	snprintf(s->channel, sizeof(s->channel), "rw_indexed_%" PRIu64, q.chain->chain_id);

@@ -207,7 +207,7 @@ function sampler(url, t0) {
   const names = ['filed', 'sent', 'confirmed', 'mirror'];
   const poller = new Poller(url);
   let stop = false;
-  const state = { first, error: null };
+  const state = { error: null };
   const done = (async () => {
     try {
       while (!stop) {

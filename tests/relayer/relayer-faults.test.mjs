@@ -5,6 +5,8 @@
 // a nonce gap, a reorg, finality, and a chain without base fees (legacy).
 // Mining is driven by hand (evm_setAutomine false, evm_mine) where timing
 // matters.
+import fs from 'node:fs';
+import path from 'node:path';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -317,7 +319,9 @@ test('a function estimated once is checked at that estimate with eth_call (signe
   const fresh = [1, 2].map(() => ethers.Wallet.createRandom().address);
   const gasLimit = (key) => Number(sql1(env.url, `SELECT t.gas_limit FROM relayer_tx t
     JOIN relayer_intent i ON i.id = t.intent_id WHERE i.key = ${quote(key)}`));
-  const d = new Driver(env, { key: w.privateKey, config: { rpc: [proxy.url] }, args: ['--log-level', 'debug'] });
+  const metrics = path.join(env.dir, 'metrics-learned.txt');
+  const d = new Driver(env, { key: w.privateKey, config: { rpc: [proxy.url] },
+    args: ['--log-level', 'debug', '--metrics-file', metrics] });
   const why = () => `\n${d.log.split('\n').filter((l) => /learn:|estimat/.test(l)).slice(-12).join('\n')}`;
   try {
     d.start();
@@ -359,6 +363,16 @@ test('a function estimated once is checked at that estimate with eth_call (signe
     assert.ok(!/earlier estimates/.test(intent(env, 'transfer:learn:too-much').reason),
       `the estimate's revert reason (${intent(env, 'transfer:learn:too-much').reason})`);
     assert.equal(await env.token.balanceOf(rich), 12n, 'the good transfer once, the bad one never');
+    // the misses at a learned figure (the fresh mint, the transfer of too
+    // much) are counted as such, not as errors of their class
+    const learned = () => {
+      const m = fs.existsSync(metrics) && fs.readFileSync(metrics, 'utf8').match(/runway_relayer_learned_misses_total\{[^}]*\} (\d+)/);
+      return m ? Number(m[1]) : -1;
+    };
+    await waitFor(() => learned() >= 2, { what: `learned misses counted (${learned()})` });
+    const errors = fs.readFileSync(metrics, 'utf8').split('\n').filter((l) => l.startsWith('runway_relayer_errors_total{'));
+    assert.deepEqual(errors.map((l) => l.replace(/^.*class="([^"]*)"\} /, '$1 ')), ['reverted 1'],
+      'the one error is the estimate\'s revert');
   } finally {
     await proxy.close();
   }
