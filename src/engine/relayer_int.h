@@ -195,7 +195,6 @@ struct rl_item {
 	uint64_t gas;
 };
 
-/* A queued intent taken this round. */
 /* The highest gas estimate seen for calls of one function. */
 struct rl_learned {
 	uint8_t target[20];
@@ -203,6 +202,7 @@ struct rl_learned {
 	uint64_t gas; /* 0: an empty slot */
 };
 
+/* A queued intent taken this round. */
 struct rl_intent {
 	int64_t id;
 	char key[RL_KEY_MAX];

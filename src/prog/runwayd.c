@@ -280,20 +280,24 @@ static void on_pg_closed(void *arg)
 	chain_closed_one(((struct chain_pg *)arg)->c);
 }
 
-/* Closes c's database connections not closing yet; a slot never opened
- * counts as closed (once). */
+/* Starts closing cp's connection unless it is closing already; a slot
+ * never opened counts as closed at once (once) when unopened_too. */
+static void pg_close_slot(struct chain_pg *cp, int unopened_too)
+{
+	if (cp->closing || (!cp->pg && !unopened_too))
+		return;
+	cp->closing = 1;
+	if (cp->pg)
+		rw_pg_close(cp->pg, on_pg_closed, cp);
+	else
+		chain_closed_one(cp->c);
+}
+
+/* Closes c's database connections not closing yet. */
 static void chain_close_pgs(struct chain *c)
 {
-	for (int i = 0; i < CHAIN_PGS; i++) {
-		struct chain_pg *cp = &c->pgs[i];
-		if (cp->closing)
-			continue;
-		cp->closing = 1;
-		if (cp->pg)
-			rw_pg_close(cp->pg, on_pg_closed, cp);
-		else
-			chain_closed_one(c);
-	}
+	for (int i = 0; i < CHAIN_PGS; i++)
+		pg_close_slot(&c->pgs[i], 1);
 }
 
 static void on_retry_closed(uv_handle_t *h)
@@ -358,13 +362,8 @@ static void on_signal(uv_signal_t *h, int signum)
 		       "second signal: closing the database connections now (a transaction in "
 		       "flight is rolled back)");
 	for (size_t i = 0; i < s->n_chains; i++)
-		for (int k = 0; k < CHAIN_PGS; k++) {
-			struct chain_pg *cp = &s->chains[i].pgs[k];
-			if (cp->pg && !cp->closing) {
-				cp->closing = 1;
-				rw_pg_close(cp->pg, on_pg_closed, cp);
-			}
-		}
+		for (int k = 0; k < CHAIN_PGS; k++)
+			pg_close_slot(&s->chains[i].pgs[k], 0);
 }
 
 /* ---- chains ------------------------------------------------------------- */
