@@ -1096,6 +1096,11 @@ int rw_relayer_metrics(struct rw_buf *out, const struct rw_relayer *rl, int head
 			       "failed (estimated instead).",
 			       s->learned_misses);
 	if (r == 0)
+		r = metric_u64(out, rl, header, "runway_relayer_resent_lost_total", "counter",
+			       "Transactions sent again as the same bytes because the node's "
+			       "pending count no longer covered them (lost from its pool).",
+			       s->resent_lost);
+	if (r == 0)
 		r = rw_metric_head(out, header, "runway_relayer_requests_total", "counter",
 				   "Operators' bump and cancel requests by outcome.");
 	const char *outcomes[2] = { "done", "refused" };

@@ -161,6 +161,8 @@ struct rw_relayer_stats {
 	uint64_t estimate_reverts;    /* estimations that reverted */
 	uint64_t learned_misses;      /* calls at a learned gas figure that failed (estimated
 					 instead; not in errors[]) */
+	uint64_t resent_lost;         /* attempts sent again because the node's pending count
+					 stopped below them (it had lost them) */
 	uint64_t requests_done;       /* operators' bump and cancel requests carried out */
 	uint64_t requests_refused;    /* operators' requests refused (the reason is stored) */
 	uint64_t db_errors;           /* failed database jobs */

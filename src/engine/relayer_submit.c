@@ -335,11 +335,23 @@ static int nonce_sent(const struct rw_relayer *rl, uint64_t nonce)
 	return 0;
 }
 
+/* Whether the node has lost cur: sent at least a poll interval ago (so
+ * answered before this round's chain read), yet the node's pending count,
+ * read this round, stops at or below its nonce: neither mined nor in its
+ * pool (evicted, dropped, or a node restarted). Sending the same bytes
+ * again is always safe; at worst the answer is "already known". */
+static int node_lost(const struct rw_relayer *rl, const struct rl_tx *cur)
+{
+	return rl->chain_ok && cur->state == RL_TX_SENT && cur->nonce >= rl->pending_nonce &&
+	       cur->last_sent_age_ms >= 0 && (uint64_t)cur->last_sent_age_ms >= rl->p.opts.poll_ms;
+}
+
 /* Adds the current attempts that are due: never sent, first round after a
- * start (the same bytes again: a node may have lost them), or not sent for
- * rebroadcast_ms. */
+ * start (the same bytes again: a node may have lost them), lost by the node
+ * (node_lost), or not sent for rebroadcast_ms. */
 static int add_resends(struct rw_relayer *rl)
 {
+	uint64_t lost = 0, lo = 0, hi = 0;
 	for (size_t i = 0; i < rl->n_txs;) {
 		size_t j = i + 1;
 		while (j < rl->n_txs && rl->txs[j].nonce == rl->txs[i].nonce)
@@ -348,13 +360,26 @@ static int add_resends(struct rw_relayer *rl)
 		i = j;
 		if (!cur || nonce_sent(rl, cur->nonce))
 			continue;
+		int gone = node_lost(rl, cur);
 		if (rl->first_round || cur->state == RL_TX_SIGNED || cur->last_sent_age_ms < 0 ||
-		    (uint64_t)cur->last_sent_age_ms >= rl->p.opts.rebroadcast_ms) {
+		    (uint64_t)cur->last_sent_age_ms >= rl->p.opts.rebroadcast_ms || gone) {
 			int r = rw_relayer_send_add(rl, cur->id, cur->nonce, cur->hash, cur->raw,
 						    cur->raw_len);
 			if (r < 0)
 				return r;
+			if (gone) {
+				lo = lost++ ? lo : cur->nonce;
+				hi = cur->nonce;
+			}
 		}
+	}
+	if (lost) {
+		rl->st.resent_lost += lost;
+		rw_relayer_say(rl, RW_RELAYER_INFO,
+			       "the node's pending count is %" PRIu64 ": it has lost %" PRIu64
+			       " of our transactions (nonces %" PRIu64 "-%" PRIu64
+			       "); sending the same bytes again",
+			       rl->pending_nonce, lost, lo, hi);
 	}
 	return 0;
 }

@@ -22,7 +22,9 @@
 // block mined again at the same timestamp, and the very transactions the
 // relayer sent (same count, same calldata, same gas limits) pre-signed by
 // another account and sent straight to the node in JSON-RPC batches of 100:
-// timed from the first send to the last receipt.
+// timed from the first send to the last receipt; what the node loses from
+// its pool is sent again (see ceiling()); the best of three runs.
+// In both, automine is off and miner() makes the blocks.
 //
 // Usage: charges.mjs [--instances N] [--poll-ms MS] [--batch-size N]
 //                    [--batch-gas N] [--max-batches N] [--max-inflight N]
@@ -169,11 +171,13 @@ async function setup(state) {
 }
 
 /**
- * The node's block production for both measurements: anvil automines, but a
- * block takes only what fits its gas limit (30M: about 16 charge calls of
- * 49 instances) and what is left waits for the next transaction to arrive.
- * This mines another block whenever transactions wait (checked every 20
- * ms), as a node producing blocks back to back would.
+ * The node's block production for both measurements: automine is off and
+ * this mines a block whenever transactions wait (checked every 20 ms), as a
+ * node producing blocks back to back would; a block takes what fits its gas
+ * limit (30M: about 16 charge calls of 49 instances). Not automine: in that
+ * mode anvil now and then leaves ready transactions unmined
+ * (foundry-rs/foundry#10122), which made the ceiling of the same 205
+ * transactions range from 1.5 s to 20 s.
  */
 function miner(url) {
   let stop = false;
@@ -237,6 +241,8 @@ async function ours(env) {
   await waitCaughtUp(url, env.a.provider, CHAIN, d, 300000);
   // Let the first cycles pass (nothing is due yet), then save the chain.
   await sleep(3 * opts['poll-ms']);
+  // From here on blocks come from miner() alone (see there).
+  await rpc(rpcUrl, 'evm_setAutomine', [false]);
   env.snapshot = await rpc(rpcUrl, 'evm_snapshot');
   await rpc(rpcUrl, 'evm_increaseTime', [DAY + 60]);
   const t0 = performance.now();
@@ -279,6 +285,8 @@ async function ceiling(env, sent) {
   const { rpcUrl } = env;
   const ok = await rpc(rpcUrl, 'evm_revert', [env.snapshot]);
   if (!ok) throw new Error('evm_revert failed');
+  env.snapshot = await rpc(rpcUrl, 'evm_snapshot'); // a revert uses a snapshot up
+  await rpc(rpcUrl, 'evm_setAutomine', [false]);
   await rpc(rpcUrl, 'evm_setNextBlockTimestamp', [hex(env.dueTime)]);
   await rpc(rpcUrl, 'evm_mine');
   const w = new ethers.Wallet(env.user2.private_key);
@@ -297,17 +305,34 @@ async function ceiling(env, sent) {
   }
   const t0 = performance.now();
   const m = miner(rpcUrl);
+  let resent = 0;
   for (let i = 0; i < raws.length; i += 100) {
     await rpcBatch(rpcUrl, raws.slice(i, i + 100).map((r) => ['eth_sendRawTransaction', [r]]));
   }
   const last = ethers.keccak256(raws[raws.length - 1]);
-  const deadline = Date.now() + 300000;
+  const deadline = Date.now() + 60000;
+  let polls = 0;
   while (!(await rpc(rpcUrl, 'eth_getTransactionReceipt', [last]))) {
+    // anvil with automine off now and then loses a transaction it accepted
+    // (the pool empties, the nonce stops short): send what is unmined again,
+    // as any sender would (counted, printed)
+    if (++polls % 20 === 0 && Number((await rpc(rpcUrl, 'txpool_status')).pending) === 0) {
+      const used = Number(await rpc(rpcUrl, 'eth_getTransactionCount', [w.address, 'latest'])) - nonce0;
+      if (used < raws.length && !(await rpc(rpcUrl, 'eth_getTransactionReceipt', [last]))) {
+        await rpcBatch(rpcUrl, raws.slice(used).map((r) => ['eth_sendRawTransaction', [r]]));
+        resent += raws.length - used;
+      }
+    }
     if (Date.now() > deadline) {
       const used = Number(await rpc(rpcUrl, 'eth_getTransactionCount', [w.address, 'latest']));
       const pool = await rpc(rpcUrl, 'txpool_status');
-      throw new Error(`ceiling: the last of ${raws.length} transactions not mined after 300 s ` +
-        `(nonce ${used - nonce0} of ${raws.length} used, pool ${JSON.stringify(pool)})`);
+      const tx = await rpc(rpcUrl, 'eth_getTransactionByHash', [last]);
+      const bal = await rpc(rpcUrl, 'eth_getBalance', [w.address, 'latest']);
+      const head = await rpc(rpcUrl, 'eth_getBlockByNumber', ['latest', false]);
+      throw new Error(`ceiling: the last of ${raws.length} transactions not mined after 60 s ` +
+        `(nonce ${used - nonce0} of ${raws.length} used, pool ${JSON.stringify(pool)}, the last ` +
+        `${tx ? 'known' : 'unknown'} to the node, balance ${BigInt(bal)}, base fee ` +
+        `${BigInt(head.baseFeePerGas)} at block ${Number(head.number)}, max fee ${maxFee})`);
     }
     await sleep(5);
   }
@@ -315,7 +340,7 @@ async function ceiling(env, sent) {
   await m.stop();
   const chain = await chargedOnChain(rpcUrl, env.balance, env.dueBlock);
   if (chain.ids !== N) throw new Error(`ceiling: ${chain.ids} instances charged, expected ${N}`);
-  return t;
+  return { t, resent };
 }
 
 /** --explain: the scheduler's statements against N due instances, explained. */
@@ -348,7 +373,10 @@ async function explain(env) {
 
 async function measure(env) {
   const o = await ours(env);
-  const c = await ceiling(env, o.sent);
+  // the node's pace varies from run to run: its best of three runs
+  const cs = [];
+  for (let k = 0; k < 3; k++) cs.push(await ceiling(env, o.sent));
+  const c = Math.min(...cs.map((x) => x.t));
   const f = o.first;
   const poll = opts['poll-ms'];
   const done = Math.max(f.confirmed, f.mirror);
@@ -359,7 +387,8 @@ async function measure(env) {
     + `all confirmed ${secs(f.confirmed)} s, all in the mirror ${secs(f.mirror)} s`);
   console.log(`gas: ${o.gas} for ${N} instances: ${(Number(o.gas) / N).toFixed(0)} per instance charged, `
     + `${(Number(o.gas) / o.txs).toFixed(0)} per transaction`);
-  console.log(`ceiling: the same ${o.sent.length} transactions pre-signed and sent to the node: ${secs(c)} s`);
+  console.log(`ceiling: the same ${o.sent.length} transactions pre-signed and sent to the node: ${secs(c)} s, `
+    + `the best of ${cs.map((x) => secs(x.t) + ' s' + (x.resent ? ` (${x.resent} sent again)` : '')).join(', ')}`);
   console.log(`result: everything charged and confirmed ${secs(done)} s after the due block, ${secs(done - c)} s after `
     + `the node's ceiling = ${((done - c) / poll).toFixed(1)} poll intervals (target: 2)`);
 }

@@ -161,6 +161,43 @@ test('a transaction dropped from the mempool is sent again as the same bytes', a
   }
 });
 
+test('a transaction the node lost (its pending count stops below it) is sent again at the next round, not after rebroadcast_ms', async () => {
+  const signer = await fundedSigner();
+  const key = 'mint:lost:1';
+  const metrics = path.join(env.dir, 'metrics-lost.txt');
+  await automine(false);
+  try {
+    // rebroadcast and stuck policies far beyond the wait below: only the
+    // pending count can bring the transaction back this soon
+    const d = new Driver(env, { key: signer.privateKey,
+      args: ['--rebroadcast-ms', '600000', '--stuck-ms', '600000', '--metrics-file', metrics] }).start();
+    fileIntent(env, key, { target: env.tokenAddress, data: mintData(env.wallets[10].address, 3n), signer: signer.address });
+    await waitFor(() => attempts(key).some((a) => a.state === 'sent'), { what: 'sent' });
+    const { hash } = attempts(key)[0];
+    await env.rpc('anvil_dropTransaction', [hash]);
+    assert.equal(await env.provider.getTransaction(hash), null, 'dropped');
+    await waitFor(async () => (await env.provider.getTransaction(hash)) !== null,
+      { what: 'sent again after the drop', timeoutMs: 5000 });
+    await waitLog(d, /has lost 1 of our transactions \(nonces 0-0\); sending the same bytes again/);
+    const resent = () => {
+      const m = fs.existsSync(metrics) && fs.readFileSync(metrics, 'utf8').match(/runway_relayer_resent_lost_total\{[^}]*\} (\d+)/);
+      return m ? Number(m[1]) : -1;
+    };
+    await waitFor(() => resent() === 1, { what: `the resend counted (${resent()})` });
+    await mine(env);
+    await waitStates(env, [key], ['confirmed', 'final']);
+    const all = attempts(key);
+    assert.equal(all.length, 1, 'the same transaction, no bump');
+    assert.equal(all[0].hash, hash);
+    // in the pool and then mined: never counted as lost again
+    await new Promise((r) => setTimeout(r, 600));
+    assert.equal(resent(), 1);
+    assert.deepEqual(await d.stop(), { code: 0, signal: null });
+  } finally {
+    await automine(true);
+  }
+});
+
 test('another sender replaces our pending transaction: the intent gets a new nonce, once', async () => {
   const signer = env.wallets[11];
   const key = 'mint:taken:1';
