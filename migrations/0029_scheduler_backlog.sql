@@ -12,10 +12,14 @@
 -- instances by default), so a burst took three calls, each evaluating the
 -- view again, on the cores anvil mines the charges on.
 --
--- Now a call that evaluates scheduler_due keeps the rows past its last
--- batch in scheduler_backlog, and the next call files from them instead of
--- evaluating again, as long as they hold:
---   * the same arguments, and evaluated less than a minute ago;
+-- Now a call that evaluates scheduler_due files at most 20 batches (the
+-- relayer gets work 0.4-0.5 s sooner than after 100), keeps the rows past
+-- its last batch in scheduler_backlog, and the next calls (runwayd's
+-- scheduler calls again at once while a backlog is left) file from them,
+-- p_max_batches at a time, instead of evaluating again, as long as they
+-- hold:
+--   * the same arguments that decide what is due (p_refill_every,
+--     p_max_lag; batching does not), and evaluated less than a minute ago;
 --   * every Balance contract's latest stored header at the evaluation
 --     (anchor_blocks, anchor_hashes) is still the stored header at its
 --     height: no reorg has touched what the rows were derived from;
@@ -44,7 +48,7 @@ CREATE UNLOGGED TABLE scheduler_backlog (
 COMMENT ON TABLE scheduler_backlog IS
 	'Per chain: the due rows the last evaluation of scheduler_due found past the call''s last '
 	'batch (todo, in filing order), for the next rw_scheduler_file call while they hold: the same '
-	'arguments (args), made_at within a minute, each anchor block still stored with its hash, '
+	'refill cadence and lag limit (args), made_at within a minute, each anchor block still stored with its hash, '
 	'and per row no instance event after since_block and no claim after last_claim. Unlogged: '
 	'after a crash it is empty, and the next call evaluates again.';
 
@@ -109,12 +113,15 @@ DECLARE
 	bt record;
 	i relayer_intent;
 	bl scheduler_backlog;
-	args text := concat_ws('|', p_batch_size, p_batch_gas, p_refill_every, p_max_batches, p_max_lag);
+	-- the arguments that decide which rows are due (not how they are batched)
+	due_args text := concat_ws('|', p_refill_every, p_max_lag);
 	anchors_n bigint[];
 	anchors_h bytea[];
 	since bigint;
 	last_claim bigint;
 	made timestamptz;
+	fresh boolean := false;
+	first_batches constant integer := 20; -- 980 instances of the default batches
 BEGIN
 	IF p_chain_id IS NULL OR p_batch_size IS NULL OR p_batch_size NOT BETWEEN 1 AND 1000
 	   OR p_batch_gas IS NULL OR p_batch_gas NOT BETWEEN 100000 AND 100000000
@@ -149,7 +156,7 @@ BEGIN
 	-- 2. The due rows, in filing order: what an earlier call evaluated and
 	-- left while it still holds (scheduler_backlog), else scheduler_due.
 	SELECT * INTO bl FROM scheduler_backlog b WHERE b.chain_id = p_chain_id;
-	IF bl.chain_id IS NOT NULL AND bl.args = args AND bl.made_at > now() - interval '1 minute'
+	IF bl.chain_id IS NOT NULL AND bl.args = due_args AND bl.made_at > now() - interval '1 minute'
 	   AND NOT EXISTS (SELECT 1 FROM unnest(bl.anchor_blocks, bl.anchor_hashes) a (n, h)
 	                   WHERE NOT EXISTS (SELECT 1 FROM indexer_block x WHERE x.chain_id = p_chain_id
 	                                     AND x.number = a.n AND x.hash = a.h)) THEN
@@ -162,6 +169,7 @@ BEGIN
 	END IF;
 	IF todo IS NULL THEN -- none left that holds: look again
 		made := now();
+		fresh := true;
 		SELECT array_agg(m.time_block), array_agg(x.hash), min(m.mirror_block)
 		INTO anchors_n, anchors_h, since
 		FROM scheduler_mirror m
@@ -181,6 +189,8 @@ BEGIN
 	DELETE FROM scheduler_idle s WHERE s.chain_id = p_chain_id;
 	-- 3. Batch numbers: a new batch on another contract or action, or when the
 	-- size or the gas budget would be exceeded; rows past the last batch get 0.
+	-- A call that has just evaluated files at most first_batches: the relayer
+	-- gets work sooner, and the rest follows from the backlog.
 	bno := array_fill(0, ARRAY[n]);
 	FOR k IN 1..n LOOP
 		r := todo[k];
@@ -191,7 +201,7 @@ BEGIN
 		END IF;
 		IF cnt = 0 THEN
 			b := b + 1;
-			EXIT WHEN b > p_max_batches;
+			EXIT WHEN b > p_max_batches OR (fresh AND b > first_batches);
 		END IF;
 		bno[k] := b;
 		cnt := cnt + 1;
@@ -223,7 +233,7 @@ BEGIN
 	IF bno[n] = 0 AND since IS NOT NULL THEN
 		INSERT INTO scheduler_backlog AS b (chain_id, args, made_at, since_block, last_claim,
 			anchor_blocks, anchor_hashes, todo)
-		VALUES (p_chain_id, args, made, since, last_claim, anchors_n, anchors_h,
+		VALUES (p_chain_id, due_args, made, since, last_claim, anchors_n, anchors_h,
 			-- a row constructor over unnest: todo[k] in a query costs O(k) a row
 			ARRAY(SELECT (x.chain_id, x.contract, x.instance_id, x.account, x.action, x.period,
 			              x.attempt, x.reason, x.key, x.price_per_day, x.reserve, x.paid_until,
@@ -259,11 +269,12 @@ COMMENT ON FUNCTION rw_scheduler_file_batches(bigint, integer, bigint, bigint, i
 	'most p_max_lag blocks), charges before refills, oldest paid_until first, in batch intents of '
 	'at most p_batch_size instances and p_batch_gas estimated gas (30000 for the call plus each '
 	'instance''s share), at most p_max_batches of them: one row per batch (intent key, action, '
-	'contract, instances, reasons, estimated gas, intent id, claim keys). Stores the arguments in '
+	'contract, instances, reasons, estimated gas, intent id, claim keys); at most 20 in a call '
+	'that evaluated scheduler_due. Stores the arguments in '
 	'scheduler_config. One transaction under a per-chain advisory lock; when nothing it depends '
 	'on changed since a call that found nothing it returns without looking (scheduler_idle); '
 	'what one evaluation found past its last batch is filed by the next calls while it holds '
-	'(scheduler_backlog, rw_scheduler_backlog_hold). Exactly p_max_batches rows: call again, more may '
+	'(scheduler_backlog, rw_scheduler_backlog_hold). Exactly p_max_batches rows, or a backlog left: call again, more may '
 	'be due. Since 0029.';
 REVOKE EXECUTE ON FUNCTION rw_scheduler_file_batches(bigint, integer, bigint, bigint, integer, bigint)
 	FROM PUBLIC;

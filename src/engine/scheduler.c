@@ -17,18 +17,21 @@ _Static_assert((int)RW_SCHEDULER_DEBUG == (int)RW_LOG_DEBUG &&
 	       "log levels line up with engine/log.h");
 
 /* The statements of a cycle, in job order. */
-enum { ST_FILE, ST_RECONCILE, ST_EXPIRE, ST_COUNT };
+enum { ST_FILE, ST_BACKLOG, ST_RECONCILE, ST_EXPIRE, ST_COUNT };
 
 static const char sql_file[] =
 	"SELECT f.key, f.action, rw_hex(f.contract), f.instances, f.reasons, f.gas, "
 	"array_to_string(f.claims, ' ') FROM rw_scheduler_file($1::bigint, $2::integer, "
 	"$3::bigint, $4::bigint, $5::integer, $6::bigint) f";
+/* Rows of an evaluation left for the next calls (migration 0029). */
+static const char sql_backlog[] =
+	"SELECT EXISTS (SELECT 1 FROM scheduler_backlog WHERE chain_id = $1::bigint)";
 static const char sql_reconcile[] =
 	"SELECT completed, flagged, expired, waiting FROM rw_topup_reconcile($1::bigint)";
 static const char sql_expire[] = "SELECT rw_topup_expire($1::bigint)";
 
-static const char *const st_names[ST_COUNT] = { "rw_scheduler_file", "rw_topup_reconcile",
-						"rw_topup_expire" };
+static const char *const st_names[ST_COUNT] = { "rw_scheduler_file", "scheduler_backlog",
+						"rw_topup_reconcile", "rw_topup_expire" };
 
 struct rw_scheduler {
 	uv_loop_t *loop;
@@ -233,7 +236,12 @@ static void on_cycle(struct rw_pg *pg, const struct rw_pg_reply *reply, void *ar
 	s->last_error[0] = '\0';
 	say(s, RW_SCHEDULER_DEBUG, "cycle done in %" PRIu64 " ms: %d batch%s", took, batches,
 	    batches == 1 ? "" : "es");
-	int more = batches >= (int)s->p.max_batches;
+	/* more may be due: a full call, or rows left in the backlog (the first
+	 * call of a burst files fewer batches than max_batches) */
+	const char *left = res && res[ST_BACKLOG] && PQntuples(res[ST_BACKLOG]) == 1
+				   ? PQgetvalue(res[ST_BACKLOG], 0, 0)
+				   : NULL;
+	int more = batches >= (int)s->p.max_batches || (batches > 0 && left && left[0] == 't');
 	s->gap_ms = rw_scheduler_gap_ms(took, batches);
 	schedule(s, more || s->again ? s->gap_ms
 				     : (s->p.poll_ms > s->gap_ms ? s->p.poll_ms : s->gap_ms));
@@ -255,6 +263,8 @@ static int cycle_submit(struct rw_scheduler *s)
 	if (!job)
 		return RW_ENOMEM;
 	int r = rw_pg_job_sql(job, sql_file, 6, fv, NULL, NULL, 0);
+	if (r == 0)
+		r = rw_pg_job_sql(job, sql_backlog, 1, cv, NULL, NULL, 0);
 	if (r == 0)
 		r = rw_pg_job_sql(job, sql_reconcile, 1, cv, NULL, NULL, 0);
 	if (r == 0)

@@ -16,12 +16,13 @@ END
 $$;
 CREATE TEMP TABLE filed (call int, key text, instances int, claims text[]);
 -- Files with batches of 5 instances, at most 2 batches a call.
-CREATE FUNCTION pg_temp.file(call int, maxb int DEFAULT 2) RETURNS bigint LANGUAGE plpgsql AS $$
+CREATE FUNCTION pg_temp.file(call int, maxb int DEFAULT 2, size int DEFAULT 5, every bigint DEFAULT 3600)
+RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE
 	n bigint;
 BEGIN
 	INSERT INTO filed SELECT call, f.key, f.instances, f.claims
-	FROM rw_scheduler_file(4, 5, 3000000, 3600, maxb, 32) f;
+	FROM rw_scheduler_file(4, size, 3000000, every, maxb, 32) f;
 	GET DIAGNOSTICS n = ROW_COUNT;
 	RETURN n;
 END
@@ -131,11 +132,25 @@ ROLLBACK TO SAVEPOINT moved;
 -- What ends the backlog: other arguments, a reorg, a minute ---------------------------------------------
 
 SAVEPOINT args;
-SELECT rwt.eq(pg_temp.file(15, 1), 1::bigint, 'other arguments (1 batch a call): one batch');
-SELECT rwt.eq(pg_temp.claimed(15), ARRAY[21, 22, 23, 24, 25],
-	'a new look: the remaining 21-25 (not 31: it is due later in the filing order)');
-SELECT rwt.eq(pg_temp.left(), 6::bigint, 'a new backlog of 26-31');
+SELECT rwt.eq(pg_temp.file(15, 1, 3), 1::bigint, 'other batching arguments (1 batch of 3 a call): one batch');
+SELECT rwt.eq(pg_temp.claimed(15), ARRAY[21, 22, 23], 'from the backlog: 21-23 (batching does not decide what is due)');
+SELECT rwt.eq(pg_temp.left(), 7::bigint, '24-30 left');
+SELECT rwt.eq(pg_temp.file(19, 1, 3, 7200), 1::bigint, 'another refill cadence: one batch');
+SELECT rwt.eq(pg_temp.claimed(19), ARRAY[24, 25, 26],
+	'a new look (the cadence decides what is due): 24-26 (31 is due later in the filing order)');
+SELECT rwt.eq(pg_temp.left(), 5::bigint, 'a new backlog of 27-31');
 ROLLBACK TO SAVEPOINT args;
+
+-- The first call of a burst files at most 20 batches ------------------------------------------------
+
+SAVEPOINT first;
+DELETE FROM scheduler_backlog WHERE chain_id = 4;
+DELETE FROM scheduler_claim WHERE chain_id = 4;
+SELECT rwt.eq(pg_temp.file(20, 100, 1), 20::bigint, 'a new look, 31 due, batches of 1, 100 a call: 20 batches');
+SELECT rwt.eq(pg_temp.left(), 11::bigint, '11 rows wait in the backlog');
+SELECT rwt.eq(pg_temp.file(21, 100, 1), 11::bigint, 'the next call files them all');
+SELECT rwt.eq(pg_temp.file(22, 100, 1), 0::bigint, 'then nothing');
+ROLLBACK TO SAVEPOINT first;
 
 SAVEPOINT reorg;
 -- block 7306 replaced by another branch's: the anchor no longer stands

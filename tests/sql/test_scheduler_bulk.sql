@@ -133,8 +133,10 @@ SELECT rwt.eq((SELECT string_agg(DISTINCT split_part(key, ':', 1) || ':' || spli
 SAVEPOINT gas;
 DELETE FROM scheduler_claim WHERE chain_id = 3;
 DELETE FROM filed;
-SELECT rwt.eq(pg_temp.file(13, 50, 210000, 1000), 40::bigint, 'a 210000 gas budget: 40 batches of three');
-SELECT rwt.ok((SELECT bool_and(instances = 3 AND gas = 210000) FROM filed WHERE call = 13), 'each within the budget');
+-- (0029: the first call after looking files at most 20 batches, the next the rest)
+SELECT rwt.eq(pg_temp.file(13, 50, 210000, 1000) + pg_temp.file(14, 50, 210000, 1000), 40::bigint,
+	'a 210000 gas budget: 40 batches of three');
+SELECT rwt.ok((SELECT bool_and(instances = 3 AND gas = 210000) FROM filed WHERE call IN (13, 14)), 'each within the budget');
 ROLLBACK TO SAVEPOINT gas;
 
 -- Comments, privileges ----------------------------------------------------------------------------------
