@@ -73,10 +73,12 @@ FROM (SELECT m.chain_id, m.contract, m.mirror_block, m.now, m.lag_blocks,
       WHERE i.live AND m.now IS NOT NULL
         -- (0029) an instance with a claim whose intent is still open is never
         -- due (see o below); this test needs only the instance's key, so it
-        -- is made before its state is derived from its events
-        AND NOT EXISTS (SELECT 1 FROM scheduler_claim cl JOIN relayer_intent ri ON ri.id = cl.intent_id
-                        WHERE cl.chain_id = i.chain_id AND cl.contract = i.contract
-                          AND cl.instance_id = i.instance_id AND ri.state IN ('queued', 'pending', 'mined'))
+        -- is made before its state is derived from its events: a scalar
+        -- subquery (a plain NOT EXISTS became an anti-join above the state)
+        AND NOT (SELECT EXISTS (SELECT 1 FROM scheduler_claim cl JOIN relayer_intent ri ON ri.id = cl.intent_id
+                                WHERE cl.chain_id = i.chain_id AND cl.contract = i.contract
+                                  AND cl.instance_id = i.instance_id
+                                  AND ri.state IN ('queued', 'pending', 'mined')))
         AND (i.paid_until <= m.now OR i.reserve < i.price_per_day)) x
 -- the latest claim of the instance, and whether any claim is unsettled
 LEFT JOIN LATERAL (
