@@ -38,22 +38,8 @@ RETURN coalesce((SELECT cardinality(todo) FROM scheduler_backlog WHERE chain_id 
 
 DO $$
 BEGIN
-	PERFORM rwt.block(4, 0);
-	INSERT INTO token (chain_id, address, symbol, decimals) VALUES (4, rwt.addr(2576), 'USDC', 6);
-	INSERT INTO indexer_source (chain_id, address, kind, start_block, config_name)
-	VALUES (4, pg_temp.b(), 'Balance', 1, 'backlog');
-	INSERT INTO balance_info (chain_id, address, token, min_deposit, max_balance, grace_period)
-	VALUES (4, pg_temp.b(), rwt.addr(2576), 10000000, 5000000000, 86400);
-	PERFORM rwt.emit('ev_balance_deposited', 5, 0, 5, pg_temp.b(), jsonb_build_object('account', rwt.addr(2817),
-		'payer', rwt.addr(2817), 'amount', 4000000000, 'tax', 0, 'ref', rwt.h32(1),
-		'balance_after', 4000000000), 4);
 	-- instance n's period ends n seconds after the others: filing order is 1..30
-	FOR n IN 1..30 LOOP
-		PERFORM rwt.emit('ev_balance_instance_created', 6, n, 6, pg_temp.b(), jsonb_build_object(
-			'instance_id', pg_temp.id(n), 'account', rwt.addr(2817), 'provider', rwt.addr(2048),
-			'price_per_day', 1000000, 'paid', 1000000, 'reserve', 1000000,
-			'paid_until', rwt.block_time(6) + 86400 + n, 'balance_after', 4000000000 - 2000000 * n), 4);
-	END LOOP;
+	PERFORM rwt.balance_instances(4, pg_temp.b(), rwt.addr(2576), rwt.addr(2817), 'backlog', 30, 70000);
 	PERFORM pg_temp.at(7306);
 END
 $$;

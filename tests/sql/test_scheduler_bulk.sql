@@ -32,22 +32,8 @@ CREATE FUNCTION pg_temp.id(n int) RETURNS bytea LANGUAGE sql IMMUTABLE RETURN rw
 
 DO $$
 BEGIN
-	PERFORM rwt.block(3, 0);
-	INSERT INTO token (chain_id, address, symbol, decimals) VALUES (3, rwt.addr(2320), 'USDC', 6);
-	INSERT INTO indexer_source (chain_id, address, kind, start_block, config_name)
-	VALUES (3, pg_temp.b(), 'Balance', 1, 'bulk');
-	INSERT INTO balance_info (chain_id, address, token, min_deposit, max_balance, grace_period)
-	VALUES (3, pg_temp.b(), rwt.addr(2320), 10000000, 5000000000, 86400);
-	PERFORM rwt.emit('ev_balance_deposited', 5, 0, 5, pg_temp.b(), jsonb_build_object('account', rwt.addr(2561),
-		'payer', rwt.addr(2561), 'amount', 4000000000, 'tax', 0, 'ref', rwt.h32(1),
-		'balance_after', 4000000000), 3);
 	-- paid_until in creation order, then ids descending where times tie
-	FOR n IN 1..120 LOOP
-		PERFORM rwt.emit('ev_balance_instance_created', 6, n, 6, pg_temp.b(), jsonb_build_object(
-			'instance_id', pg_temp.id(n), 'account', rwt.addr(2561), 'provider', rwt.addr(2048),
-			'price_per_day', 1000000, 'paid', 1000000, 'reserve', 1000000,
-			'paid_until', rwt.block_time(6) + 86400 + n / 2, 'balance_after', 4000000000 - 2000000 * n), 3);
-	END LOOP;
+	PERFORM rwt.balance_instances(3, pg_temp.b(), rwt.addr(2320), rwt.addr(2561), 'bulk', 120, 90000, 2);
 	PERFORM pg_temp.at(6);
 END
 $$;

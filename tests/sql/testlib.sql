@@ -103,6 +103,34 @@ BEGIN
 END
 $$;
 
+-- A Balance contract `balance` on `chain` (token `token`, 6 decimals, its
+-- indexer source named `source_name`), account `account` funded with 4000
+-- USDC in block 5, and `n` instances of 1 USDC a day created in block 6:
+-- instance k has id rwt.h32(id_base + k) and its period ends k / tie
+-- seconds after a day (tie 2: two at a time). For the scheduler's tests.
+CREATE FUNCTION rwt.balance_instances(chain bigint, balance bytea, token bytea, account bytea,
+                                      source_name text, n int, id_base int, tie int DEFAULT 1)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+	PERFORM rwt.block(chain, 0);
+	INSERT INTO token (chain_id, address, symbol, decimals) VALUES (chain, token, 'USDC', 6);
+	INSERT INTO indexer_source (chain_id, address, kind, start_block, config_name)
+	VALUES (chain, balance, 'Balance', 1, source_name);
+	INSERT INTO balance_info (chain_id, address, token, min_deposit, max_balance, grace_period)
+	VALUES (chain, balance, token, 10000000, 5000000000, 86400);
+	PERFORM rwt.emit('ev_balance_deposited', 5, 0, 5, balance, jsonb_build_object('account', account,
+		'payer', account, 'amount', 4000000000, 'tax', 0, 'ref', rwt.h32(1),
+		'balance_after', 4000000000), chain);
+	FOR k IN 1..n LOOP
+		PERFORM rwt.emit('ev_balance_instance_created', 6, k, 6, balance, jsonb_build_object(
+			'instance_id', rwt.h32(id_base + k), 'account', account, 'provider', rwt.addr(2048),
+			'price_per_day', 1000000, 'paid', 1000000, 'reserve', 1000000,
+			'paid_until', rwt.block_time(6) + 86400 + k / tie, 'balance_after', 4000000000 - 2000000 * k),
+			chain);
+	END LOOP;
+END
+$$;
+
 -- Sets the chain head to block `number` (its header is created if needed).
 CREATE FUNCTION rwt.head(chain bigint, number bigint, confirmations int,
                          ts bigint DEFAULT NULL) RETURNS void
