@@ -29,13 +29,7 @@ CREATE FUNCTION pg_temp.ev(tbl text, block bigint, log int, args jsonb, chain bi
 LANGUAGE sql RETURN rwt.emit('ev_balance_' || tbl, block, log, block::int, pg_temp.a(CASE chain WHEN 1 THEN 'b' ELSE 'c' END),
 	args, chain);
 -- The mirror has indexed every block up to n (header n stored, head n).
-CREATE FUNCTION pg_temp.at(chain bigint, n bigint) RETURNS void LANGUAGE plpgsql AS $$
-BEGIN
-	PERFORM rwt.block(chain, n);
-	PERFORM rwt.head(chain, n, 0);
-	UPDATE indexer_cursor SET next_block = n + 1 WHERE chain_id = chain;
-END
-$$;
+CREATE FUNCTION pg_temp.at(chain bigint, n bigint) RETURNS void LANGUAGE sql RETURN rwt.mirror_at(chain, n);
 -- The relayer executes intent `key` in block n (assign, mined, confirmed at n).
 CREATE FUNCTION pg_temp.exec(key text, n bigint) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE

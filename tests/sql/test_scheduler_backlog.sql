@@ -7,13 +7,7 @@
 -- Chain 4, Balance B (0xa00), USDC (0xa10); account K (0xb01, rich); 30
 -- instances of 1 USDC a day created in block 6, all due at block 7306.
 CREATE FUNCTION pg_temp.b() RETURNS bytea LANGUAGE sql IMMUTABLE RETURN rwt.addr(2560);
-CREATE FUNCTION pg_temp.at(n bigint) RETURNS void LANGUAGE plpgsql AS $$
-BEGIN
-	PERFORM rwt.block(4, n);
-	PERFORM rwt.head(4, n, 0);
-	UPDATE indexer_cursor SET next_block = n + 1 WHERE chain_id = 4;
-END
-$$;
+CREATE FUNCTION pg_temp.at(n bigint) RETURNS void LANGUAGE sql RETURN rwt.mirror_at(4, n);
 CREATE TEMP TABLE filed (call int, key text, instances int, claims text[]);
 -- Files with batches of 5 instances, at most 2 batches a call.
 CREATE FUNCTION pg_temp.file(call int, maxb int DEFAULT 2, size int DEFAULT 5, every bigint DEFAULT 3600)

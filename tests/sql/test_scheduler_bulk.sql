@@ -8,13 +8,7 @@
 -- Chain 3, Balance B (0x900), USDC (0x910); account K (0xa01, rich); 120
 -- instances of 1 USDC a day created in block 6; the relayer signer 0x4d.
 CREATE FUNCTION pg_temp.b() RETURNS bytea LANGUAGE sql IMMUTABLE RETURN rwt.addr(2304);
-CREATE FUNCTION pg_temp.at(n bigint) RETURNS void LANGUAGE plpgsql AS $$
-BEGIN
-	PERFORM rwt.block(3, n);
-	PERFORM rwt.head(3, n, 0);
-	UPDATE indexer_cursor SET next_block = n + 1 WHERE chain_id = 3;
-END
-$$;
+CREATE FUNCTION pg_temp.at(n bigint) RETURNS void LANGUAGE sql RETURN rwt.mirror_at(3, n);
 CREATE TEMP TABLE filed (call int, key text, action text, instances int, reasons text, gas bigint, intent_id bigint,
 	claims text[]);
 CREATE FUNCTION pg_temp.file(call int, size int DEFAULT 50, gas bigint DEFAULT 3000000, maxb int DEFAULT 20)

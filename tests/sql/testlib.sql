@@ -103,6 +103,16 @@ BEGIN
 END
 $$;
 
+-- The mirror of `chain` has indexed every block up to n: header n stored,
+-- the head at n, every indexer cursor of the chain at n + 1.
+CREATE FUNCTION rwt.mirror_at(chain bigint, n bigint) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+	PERFORM rwt.block(chain, n);
+	PERFORM rwt.head(chain, n, 0);
+	UPDATE indexer_cursor SET next_block = n + 1 WHERE chain_id = chain;
+END
+$$;
+
 -- A Balance contract `balance` on `chain` (token `token`, 6 decimals, its
 -- indexer source named `source_name`), account `account` funded with 4000
 -- USDC in block 5, and `n` instances of 1 USDC a day created in block 6:
