@@ -25,14 +25,21 @@ export class Poller {
       }
     });
     this.child.stderr.on('data', (b) => { this.err += b.toString(); });
+    this.exited = null;
     this.child.once('close', (code) => {
-      for (const w of this.waiting.splice(0)) w.reject(new Error(`psql exited ${code}: ${this.err}`));
+      this.exited = new Error(`psql exited ${code}: ${this.err}`);
+      for (const w of this.waiting.splice(0)) w.reject(this.exited);
     });
   }
 
-  /** The answer of a one-row query: its one value, or its columns joined by |. */
+  /** The answer of a one-row query: its one value, or its columns joined by |
+   * (rejected at once when psql has exited). */
   value(query) {
     return new Promise((resolve, reject) => {
+      if (this.exited) {
+        reject(this.exited);
+        return;
+      }
       this.waiting.push({ resolve, reject });
       this.child.stdin.write(`${query.replace(/\s+/g, ' ')};\n`);
     });
