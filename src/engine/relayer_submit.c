@@ -368,7 +368,8 @@ static int add_resends(struct rw_relayer *rl)
 			if (r < 0)
 				return r;
 			if (gone) {
-				lo = lost++ ? lo : cur->nonce;
+				if (lost++ == 0)
+					lo = cur->nonce; /* attempts come in nonce order */
 				hi = cur->nonce;
 			}
 		}

@@ -188,6 +188,11 @@ static int cycle_error(char *out, size_t n, const struct rw_pg_reply *reply)
 	return 0;
 }
 
+int rw_scheduler_more(int batches, unsigned max_batches, int backlog_left)
+{
+	return batches > 0 && ((unsigned)batches >= max_batches || backlog_left);
+}
+
 uint64_t rw_scheduler_gap_ms(uint64_t took, int batches)
 {
 	return batches == 0 && took > RW_SCHEDULER_MIN_GAP_MS ? took : RW_SCHEDULER_MIN_GAP_MS;
@@ -236,12 +241,10 @@ static void on_cycle(struct rw_pg *pg, const struct rw_pg_reply *reply, void *ar
 	s->last_error[0] = '\0';
 	say(s, RW_SCHEDULER_DEBUG, "cycle done in %" PRIu64 " ms: %d batch%s", took, batches,
 	    batches == 1 ? "" : "es");
-	/* more may be due: a full call, or rows left in the backlog (the first
-	 * call of a burst files fewer batches than max_batches) */
 	const char *left = res && res[ST_BACKLOG] && PQntuples(res[ST_BACKLOG]) == 1
 				   ? PQgetvalue(res[ST_BACKLOG], 0, 0)
 				   : NULL;
-	int more = batches >= (int)s->p.max_batches || (batches > 0 && left && left[0] == 't');
+	int more = rw_scheduler_more(batches, s->p.max_batches, left && left[0] == 't');
 	s->gap_ms = rw_scheduler_gap_ms(took, batches);
 	schedule(s, more || s->again ? s->gap_ms
 				     : (s->p.poll_ms > s->gap_ms ? s->p.poll_ms : s->gap_ms));

@@ -58,6 +58,12 @@
  * instances). */
 uint64_t rw_scheduler_gap_ms(uint64_t took, int batches);
 
+/* Whether more may be due right after a cycle that filed `batches` batches
+ * with `max_batches` allowed: a full call, or some filed while rows of the
+ * burst wait in scheduler_backlog (backlog_left; the call that evaluated
+ * files at most 20 batches, migration 0029). Returns 1 or 0. */
+int rw_scheduler_more(int batches, unsigned max_batches, int backlog_left);
+
 /* A Balance contract whose mirror trails the chain head by more blocks than
  * this is skipped (its state is too old to act on: a backfill). */
 #define RW_SCHEDULER_MAX_LAG 32

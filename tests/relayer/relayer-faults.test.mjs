@@ -43,6 +43,12 @@ async function fundedSigner() {
   return w;
 }
 
+/** The value of counter `name` in a relayer_driver --metrics-file, or -1 before it is written. */
+function metric(file, name) {
+  const m = fs.existsSync(file) && fs.readFileSync(file, 'utf8').match(new RegExp(`^${name}\\{[^}]*\\} (\\d+)$`, 'm'));
+  return m ? Number(m[1]) : -1;
+}
+
 /** A proxy in front of anvil that fails nothing and shows onItem every request item. */
 function watchingProxy(onItem) {
   return startProxy(env.rpcUrl, { rate500: 0, rateDrop: 0, slowRate: 0, onItem });
@@ -179,10 +185,7 @@ test('a transaction the node lost (its pending count stops below it) is sent aga
     await waitFor(async () => (await env.provider.getTransaction(hash)) !== null,
       { what: 'sent again after the drop', timeoutMs: 5000 });
     await waitLog(d, /has lost 1 of our transactions \(nonces 0-0\); sending the same bytes again/);
-    const resent = () => {
-      const m = fs.existsSync(metrics) && fs.readFileSync(metrics, 'utf8').match(/runway_relayer_resent_lost_total\{[^}]*\} (\d+)/);
-      return m ? Number(m[1]) : -1;
-    };
+    const resent = () => metric(metrics, 'runway_relayer_resent_lost_total');
     await waitFor(() => resent() === 1, { what: `the resend counted (${resent()})` });
     await mine(env);
     await waitStates(env, [key], ['confirmed', 'final']);
@@ -402,10 +405,7 @@ test('a function estimated once is checked at that estimate with eth_call (signe
     assert.equal(await env.token.balanceOf(rich), 12n, 'the good transfer once, the bad one never');
     // the misses at a learned figure (the fresh mint, the transfer of too
     // much) are counted as such, not as errors of their class
-    const learned = () => {
-      const m = fs.existsSync(metrics) && fs.readFileSync(metrics, 'utf8').match(/runway_relayer_learned_misses_total\{[^}]*\} (\d+)/);
-      return m ? Number(m[1]) : -1;
-    };
+    const learned = () => metric(metrics, 'runway_relayer_learned_misses_total');
     await waitFor(() => learned() >= 2, { what: `learned misses counted (${learned()})` });
     const errors = fs.readFileSync(metrics, 'utf8').split('\n').filter((l) => l.startsWith('runway_relayer_errors_total{'));
     assert.deepEqual(errors.map((l) => l.replace(/^.*class="([^"]*)"\} /, '$1 ')), ['reverted 1'],
