@@ -24,8 +24,9 @@
  * transaction), then closes
  * the rpc and pg clients, the metrics server and the signal handles; the loop then has
  * nothing left and uv_loop_close returns 0. A second signal closes the
- * database connections at once (a transaction in flight is rolled back by
- * the server). */
+ * database connections at once: the server rolls back a transaction in
+ * flight, or commits it whole when its COMMIT was already sent (a
+ * pipelined job's Sync); a restart reads what was committed either way. */
 #include <inttypes.h>
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -360,7 +361,7 @@ static void on_signal(uv_signal_t *h, int signum)
 	}
 	rw_indexer_log(NULL, RW_INDEXER_WARN,
 		       "second signal: closing the database connections now (a transaction in "
-		       "flight is rolled back)");
+		       "flight commits whole or not at all)");
 	for (size_t i = 0; i < s->n_chains; i++)
 		for (int k = 0; k < CHAIN_PGS; k++)
 			pg_close_slot(&s->chains[i].pgs[k], 0);

@@ -20,6 +20,8 @@ const state = tempDir('faults');
 const logFile = path.join(state, 'runwayd.log');
 const rand = prng(Number(process.env.RUNWAY_TEST_SEED || 777));
 let dn, a, url, config, proxy, d;
+// the log the proxy mangles in the first test: rejected, so never mirrored
+let victimKey;
 
 before(async () => {
   dn = devnetUp(state);
@@ -59,7 +61,7 @@ test('a difficult node and a restarting database: still exactly the chain', asyn
   const t = ethers.id('Transfer(address,address,uint256)');
   const victims = await a.provider.getLogs({ address: dn.tokens.USDC.address, topics: [t], fromBlock: 0, toBlock: 'latest' });
   const victim = victims[Math.floor(victims.length / 2)];
-  const victimKey = `${victim.blockHash.slice(2)}:${victim.index}`;
+  victimKey = `${victim.blockHash.slice(2)}:${victim.index}`;
   proxy.set({
     mangle: (l) => (l.blockHash === victim.blockHash && Number(l.logIndex) === victim.index ? { ...l, topics: l.topics.slice(0, 2) } : l),
   });
@@ -105,4 +107,55 @@ test('a difficult node and a restarting database: still exactly the chain', asyn
   const stopped = await stopRunwayd(d, 'SIGTERM');
   d = null;
   assert.equal(stopped.code, 0, fs.readFileSync(logFile, 'utf8').slice(-3000));
+});
+
+test('a second signal while a commit hangs: runwayd closes its connections and exits at once; a restart loses nothing', async () => {
+  // A quiet node from here on; a commit of blocks (its cursor update moves a
+  // cursor; the start-up's reconciling update moves none) now takes 4 s.
+  proxy.set({ rate500: 0, rateDrop: 0, slowRate: 0, mangle: null });
+  const holding = () => Number(sql(baseUrl, `SELECT count(*) FROM pg_stat_activity
+    WHERE datname = 'idx_faults' AND wait_event = 'PgSleep'`)[0][0]);
+  sql(url, `CREATE FUNCTION test_hold() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF EXISTS (SELECT 1 FROM moved) THEN PERFORM pg_sleep(4); END IF; RETURN NULL; END $$;
+    CREATE TRIGGER test_hold AFTER UPDATE ON indexer_cursor REFERENCING NEW TABLE AS moved
+      FOR EACH STATEMENT EXECUTE FUNCTION test_hold()`);
+  const before = fs.readFileSync(logFile, 'utf8').length;
+  const log = () => fs.readFileSync(logFile, 'utf8').slice(before);
+  d = startRunwayd(config, url, logFile);
+  await activity(a, 6, rand);
+  for (let i = 0; i < 400 && holding() === 0; i++) await sleep(25);
+  assert.ok(holding() > 0, `no commit reached the held cursor update:\n${log().slice(-2000)}`);
+
+  // The first signal waits for the commit in flight (it commits whole or
+  // not at all)...
+  process.kill(d.pid, 'SIGTERM');
+  for (let i = 0; i < 200 && !/SIGTERM: stopping/.test(log()); i++) await sleep(10);
+  assert.match(log(), /SIGTERM: stopping/);
+  const still = await Promise.race([d.exited, sleep(700).then(() => 'running')]);
+  assert.equal(still, 'running', 'the first signal waits for the commit in flight');
+  assert.ok(holding() > 0, 'the commit is still held');
+  // ...the second does not: the connections close, runwayd exits well before
+  // the held commit could end, and says why.
+  const t = performance.now();
+  const stopped = await stopRunwayd(d, 'SIGTERM', 2500);
+  const ms = performance.now() - t;
+  d = null;
+  assert.match(log(), /second signal: closing the database connections now/);
+  assert.equal(stopped.signal, null, `exited by itself, not killed: ${JSON.stringify(stopped)}\n${log().slice(-2000)}`);
+  assert.ok(stopped.code !== null, 'an exit code');
+  assert.doesNotMatch(log(), /AddressSanitizer|runtime error/);
+  console.log(`# second signal: exit ${stopped.code} after ${ms.toFixed(0)} ms`);
+
+  // The server ends the orphaned transaction on its own (committed whole or
+  // rolled back); a new runwayd then finds the mirror exactly the chain.
+  for (let i = 0; i < 400 && holding() > 0; i++) await sleep(25);
+  assert.equal(holding(), 0, 'the held transaction ended');
+  sql(url, 'DROP TRIGGER test_hold ON indexer_cursor; DROP FUNCTION test_hold()');
+  d = startRunwayd(config, url, logFile);
+  await activity(a, 4, rand);
+  const head = await waitCaughtUp(url, a.provider, CHAIN, d, 90000);
+  await assertMirror(url, a.provider, CHAIN, head, { skip: new Set([victimKey]) });
+  const again = await stopRunwayd(d, 'SIGTERM');
+  d = null;
+  assert.equal(again.code, 0, log().slice(-3000));
 });
