@@ -111,16 +111,20 @@ test('a difficult node and a restarting database: still exactly the chain', asyn
 
 test('a second signal while a commit hangs: runwayd closes its connections and exits at once; a restart loses nothing', async () => {
   // A quiet node from here on; a commit of blocks (its cursor update moves a
-  // cursor; the start-up's reconciling update moves none) now takes 4 s.
+  // cursor; the start-up's reconciling update moves none) now takes 6 s.
   proxy.set({ rate500: 0, rateDrop: 0, slowRate: 0, mangle: null });
   const holding = () => Number(sql(baseUrl, `SELECT count(*) FROM pg_stat_activity
     WHERE datname = 'idx_faults' AND wait_event = 'PgSleep'`)[0][0]);
   sql(url, `CREATE FUNCTION test_hold() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN IF EXISTS (SELECT 1 FROM moved) THEN PERFORM pg_sleep(4); END IF; RETURN NULL; END $$;
+      BEGIN IF EXISTS (SELECT 1 FROM moved) THEN PERFORM pg_sleep(6); END IF; RETURN NULL; END $$;
     CREATE TRIGGER test_hold AFTER UPDATE ON indexer_cursor REFERENCING NEW TABLE AS moved
       FOR EACH STATEMENT EXECUTE FUNCTION test_hold()`);
   const before = fs.readFileSync(logFile, 'utf8').length;
   const log = () => fs.readFileSync(logFile, 'utf8').slice(before);
+  const waitLog = async (re) => {
+    for (let i = 0; i < 200 && !re.test(log()); i++) await sleep(10);
+    assert.match(log(), re);
+  };
   d = startRunwayd(config, url, logFile);
   await activity(a, 6, rand);
   for (let i = 0; i < 400 && holding() === 0; i++) await sleep(25);
@@ -129,8 +133,8 @@ test('a second signal while a commit hangs: runwayd closes its connections and e
   // The first signal waits for the commit in flight (it commits whole or
   // not at all)...
   process.kill(d.pid, 'SIGTERM');
-  for (let i = 0; i < 200 && !/SIGTERM: stopping/.test(log()); i++) await sleep(10);
-  assert.match(log(), /SIGTERM: stopping/);
+  await waitLog(/SIGTERM: stopping/);
+  await waitLog(/stopping: waiting for the commit of blocks \d+-\d+/);
   const still = await Promise.race([d.exited, sleep(700).then(() => 'running')]);
   assert.equal(still, 'running', 'the first signal waits for the commit in flight');
   assert.ok(holding() > 0, 'the commit is still held');
