@@ -24,6 +24,10 @@
 // another account and sent straight to the node in JSON-RPC batches of 100:
 // timed from the first send to the last receipt; what the node loses from
 // its pool is sent again (see ceiling()); the best of three runs.
+// Then twice the same with reader() beside it: the reads no relayer and
+// mirror can do without (each block's receipts, the contracts' logs), so
+// that the node's own cost of them is printed apart (not the target's
+// ceiling, which stays the node alone).
 // In both, automine is off and miner() makes the blocks.
 //
 // Usage: charges.mjs [--instances N] [--poll-ms MS] [--batch-size N]
@@ -167,7 +171,7 @@ async function setup(state) {
       if (opts[k]) ch.scheduler[k.replace('-', '_')] = opts[k];
     }
   });
-  return { dn, a, url, rpcUrl, balance, config, user2: dn.accounts.user2 };
+  return { dn, a, url, rpcUrl, balance, usdc, config, user2: dn.accounts.user2 };
 }
 
 /**
@@ -303,7 +307,40 @@ async function ours(env) {
     sent, batchLines, minerBlocks };
 }
 
-async function ceiling(env, sent) {
+/**
+ * The reads a relayer and a mirror cannot do without, made while the
+ * ceiling's transactions are mined: every 50 ms, the new blocks' bodies, the
+ * receipt of each transaction in them (status, gas: what confirms a charge)
+ * and the logs of the Balance contract and the token over them (what the
+ * indexer mirrors). Nothing is written anywhere. Resolves, once stopped,
+ * with the receipts and logs read and the highest block read through.
+ */
+function reader(rpcUrl, addresses, from) {
+  let stop = false;
+  let through = from;
+  const got = { receipts: 0, logs: 0 };
+  const done = (async () => {
+    while (!stop) {
+      const head = Number(await rpc(rpcUrl, 'eth_blockNumber'));
+      if (head > through) {
+        const blocks = await rpcBatch(rpcUrl, Array.from({ length: head - through },
+          (_, k) => ['eth_getBlockByNumber', [hex(through + 1 + k), false]]));
+        const hashes = blocks.flatMap((b) => b.transactions);
+        if (hashes.length) {
+          const rs = await rpcBatch(rpcUrl, hashes.map((h) => ['eth_getTransactionReceipt', [h]]));
+          got.receipts += rs.filter((r) => r).length;
+        }
+        const logs = await rpc(rpcUrl, 'eth_getLogs', [{ address: addresses, fromBlock: hex(through + 1), toBlock: hex(head) }]);
+        got.logs += logs.length;
+        through = head;
+      } else await sleep(50);
+    }
+    return { ...got, through };
+  })();
+  return { stop: () => { stop = true; return done; }, through: () => through };
+}
+
+async function ceiling(env, sent, reads = false) {
   const { rpcUrl } = env;
   const ok = await rpc(rpcUrl, 'evm_revert', [env.snapshot]);
   if (!ok) throw new Error('evm_revert failed');
@@ -327,6 +364,8 @@ async function ceiling(env, sent) {
   }
   const t0 = performance.now();
   const m = miner(rpcUrl);
+  const head0 = Number(await rpc(rpcUrl, 'eth_blockNumber'));
+  const rd = reads ? reader(rpcUrl, [env.balance, env.usdc], head0) : null;
   let resent = 0;
   for (let i = 0; i < raws.length; i += 100) {
     await rpcBatch(rpcUrl, raws.slice(i, i + 100).map((r) => ['eth_sendRawTransaction', [r]]));
@@ -358,11 +397,18 @@ async function ceiling(env, sent) {
     }
     await sleep(5);
   }
+  let got = null;
+  if (rd) {
+    // done when the reader has read through the block of the last receipt
+    const lastBlock = Number((await rpc(rpcUrl, 'eth_getTransactionReceipt', [last])).blockNumber);
+    while (rd.through() < lastBlock) await sleep(5);
+    got = await rd.stop();
+  }
   const t = performance.now() - t0;
   await m.stop();
   const chain = await chargedOnChain(rpcUrl, env.balance, env.dueBlock);
   if (chain.ids !== N) throw new Error(`ceiling: ${chain.ids} instances charged, expected ${N}`);
-  return { t, resent };
+  return { t, resent, got };
 }
 
 /** --explain: the scheduler's statements against N due instances, explained. */
@@ -405,6 +451,9 @@ async function measure(env) {
   const cs = [];
   for (let k = 0; k < 3; k++) cs.push(await ceiling(env, o.sent));
   const c = Math.min(...cs.map((x) => x.t));
+  // the same with the reads no relayer and mirror can do without (not the target's ceiling)
+  const cr = [];
+  for (let k = 0; k < 2; k++) cr.push(await ceiling(env, o.sent, true));
   const f = o.first;
   const poll = opts['poll-ms'];
   const done = Math.max(f.confirmed, f.mirror);
@@ -417,6 +466,8 @@ async function measure(env) {
     + `${(Number(o.gas) / o.txs).toFixed(0)} per transaction`);
   console.log(`ceiling: the same ${o.sent.length} transactions pre-signed and sent to the node: ${secs(c)} s, `
     + `the best of ${cs.map((x) => secs(x.t) + ' s' + (x.resent ? ` (${x.resent} sent again)` : '')).join(', ')}`);
+  console.log(`ceiling with the reads: each new block's receipts and the Balance and token logs, read every 50 ms as `
+    + `blocks come (${cr[0].got.receipts} receipts, ${cr[0].got.logs} logs): ${cr.map((x) => secs(x.t) + ' s').join(', ')}`);
   console.log(`result: everything charged and confirmed ${secs(done)} s after the due block, ${secs(done - c)} s after `
     + `the node's ceiling = ${((done - c) / poll).toFixed(1)} poll intervals (target: 2)`);
 }
