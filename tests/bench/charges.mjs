@@ -319,8 +319,9 @@ function reader(rpcUrl, addresses, from) {
   let stop = false;
   let through = from;
   const got = { receipts: 0, logs: 0 };
+  let error = null;
   const done = (async () => {
-    while (!stop) {
+    while (!stop && !error) {
       const head = Number(await rpc(rpcUrl, 'eth_blockNumber'));
       if (head > through) {
         const blocks = await rpcBatch(rpcUrl, Array.from({ length: head - through },
@@ -336,8 +337,8 @@ function reader(rpcUrl, addresses, from) {
       } else await sleep(50);
     }
     return { ...got, through };
-  })();
-  return { stop: () => { stop = true; return done; }, through: () => through };
+  })().catch((e) => { error = e; });
+  return { stop: () => { stop = true; return done; }, through: () => through, error: () => error };
 }
 
 async function ceiling(env, sent, reads = false) {
@@ -401,8 +402,14 @@ async function ceiling(env, sent, reads = false) {
   if (rd) {
     // done when the reader has read through the block of the last receipt
     const lastBlock = Number((await rpc(rpcUrl, 'eth_getTransactionReceipt', [last])).blockNumber);
-    while (rd.through() < lastBlock) await sleep(5);
+    const until = Date.now() + 60000;
+    while (rd.through() < lastBlock) {
+      if (rd.error()) throw new Error(`ceiling's reader: ${rd.error().message}`);
+      if (Date.now() > until) throw new Error(`ceiling's reader: block ${rd.through()} of ${lastBlock} after 60 s`);
+      await sleep(5);
+    }
     got = await rd.stop();
+    if (!got) throw new Error(`ceiling's reader: ${rd.error() && rd.error().message}`);
   }
   const t = performance.now() - t0;
   await m.stop();
