@@ -1,6 +1,6 @@
 -- test_relayer_plans: a round's set-based writes read a bounded number of
 -- relayer rows per row of the batch, whatever the statistics say
--- (0030_relayer_round_plans). Not timed: the rows each call reads are
+-- (0030_relayer_round_plans; the lost_mined lookup, 0032). Not timed: the rows each call reads are
 -- counted from pg_stat_xact_user_tables and pg_stat_get_xact_tuples_returned (this transaction's own
 -- counters), so the check is the same on a slow machine.
 --
@@ -92,3 +92,19 @@ SELECT rwt.ok((SELECT coalesce(bool_and(c @> ARRAY['enable_seqscan=off',
 	FROM (SELECT p.proconfig AS c FROM pg_proc p WHERE p.proname IN ('rw_relayer_assign_many',
 		'rw_relayer_sent_many') OR (p.proname = 'rw_relayer_mined_many' AND p.pronargs = 8)) x),
 	'plans: the three functions run without sequential scans, on generic plans');
+
+-- rw_relayer_mined's "lost_mined reported once" test (0032): an index lookup,
+-- not a read of every event (the burst above wrote one per transaction)
+ANALYZE relayer_event;
+CREATE FUNCTION pg_temp.event_reads() RETURNS bigint LANGUAGE sql AS $$
+SELECT (SELECT coalesce(sum(seq_tup_read), 0) FROM pg_stat_xact_user_tables
+		WHERE relname = 'relayer_event')
+	+ (SELECT coalesce(sum(pg_stat_get_xact_tuples_returned(x.indexrelid)), 0)
+		FROM pg_index x WHERE x.indrelid = 'relayer_event'::regclass)
+$$;
+CREATE TEMP TABLE ev0 AS SELECT count(*) AS events, 0::bigint AS n FROM relayer_event;
+UPDATE ev0 SET n = pg_temp.event_reads();
+SELECT 1 FROM relayer_event WHERE tx_id = (SELECT max(id) FROM relayer_tx) AND kind = 'lost_mined';
+SELECT rwt.ok(pg_temp.event_reads() - (SELECT n FROM ev0) < 10,
+	'plans: the lost_mined lookup reads under 10 of ' || (SELECT events FROM ev0) || ' events (read: '
+	|| (pg_temp.event_reads() - (SELECT n FROM ev0)) || ')');

@@ -1,0 +1,13 @@
+-- 0032_relayer_event_lost_mined: the "reported once" lookup of lost_mined
+-- events is an index lookup.
+--
+-- Owns:
+--   index      relayer_event_lost_mined (tx_id) WHERE kind = 'lost_mined'
+--
+-- Why: rw_relayer_mined (0010, 0023) reports a transaction marked lost whose
+-- receipt turns up once, testing NOT EXISTS (SELECT 1 FROM relayer_event
+-- WHERE tx_id = ... AND kind = 'lost_mined'). relayer_event has no index on
+-- tx_id and grows by a row or two per transaction, forever, so each such
+-- test read the whole table. The index is partial: it holds only lost_mined
+-- rows (rare), so the events every round writes cost nothing more.
+CREATE INDEX relayer_event_lost_mined ON relayer_event (tx_id) WHERE kind = 'lost_mined';
