@@ -1,8 +1,9 @@
 -- test_relayer_plans: a round's set-based writes read a bounded number of
 -- relayer rows per row of the batch, whatever the statistics say
--- (0030_relayer_round_plans; the lost_mined lookup, 0032). Not timed: the rows each call reads are
--- counted from pg_stat_xact_user_tables and pg_stat_get_xact_tuples_returned (this transaction's own
--- counters), so the check is the same on a slow machine.
+-- (0030_relayer_round_plans; the lost_mined lookup, 0032). Not timed: the
+-- rows each call reads are counted from pg_stat_xact_user_tables and
+-- pg_stat_get_xact_tuples_returned (this transaction's own counters), so
+-- the check is the same on a slow machine.
 --
 -- The case that was quadratic: a burst of batches assigned, ANALYZE at its
 -- peak (nothing of it mined), then each batch sent and mined; every mined
@@ -23,15 +24,17 @@ FROM generate_series(1, 6) b, generate_series(1, 150) g,
 		decode(lpad(to_hex(b * 1000 + g), 8, '0'), 'hex')) f
 GROUP BY b;
 
--- Rows of relayer_tx, relayer_intent and relayer_receipt read so far in this
--- transaction (sequential and index reads).
-CREATE FUNCTION pg_temp.reads() RETURNS bigint LANGUAGE sql AS $$
+-- Rows of the tables read so far in this transaction (sequential and index
+-- reads).
+CREATE FUNCTION pg_temp.table_reads(VARIADIC t regclass[]) RETURNS bigint LANGUAGE sql AS $$
 SELECT (SELECT coalesce(sum(seq_tup_read), 0) FROM pg_stat_xact_user_tables
-		WHERE relname IN ('relayer_tx', 'relayer_intent', 'relayer_receipt'))
+		WHERE relid = ANY (t))
 	+ (SELECT coalesce(sum(pg_stat_get_xact_tuples_returned(x.indexrelid)), 0)
-		FROM pg_index x WHERE x.indrelid IN ('relayer_tx'::regclass, 'relayer_intent'::regclass,
-			'relayer_receipt'::regclass))
+		FROM pg_index x WHERE x.indrelid = ANY (t))
 $$;
+-- ... of relayer_tx, relayer_intent and relayer_receipt
+CREATE FUNCTION pg_temp.reads() RETURNS bigint LANGUAGE sql
+RETURN pg_temp.table_reads('relayer_tx', 'relayer_intent', 'relayer_receipt');
 CREATE TEMP TABLE r (b int, step text, reads bigint, n bigint);
 CREATE FUNCTION pg_temp.step(p_b int, p_step text) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
@@ -96,12 +99,8 @@ SELECT rwt.ok((SELECT coalesce(bool_and(c @> ARRAY['enable_seqscan=off',
 -- rw_relayer_mined's "lost_mined reported once" test (0032): an index lookup,
 -- not a read of every event (the burst above wrote one per transaction)
 ANALYZE relayer_event;
-CREATE FUNCTION pg_temp.event_reads() RETURNS bigint LANGUAGE sql AS $$
-SELECT (SELECT coalesce(sum(seq_tup_read), 0) FROM pg_stat_xact_user_tables
-		WHERE relname = 'relayer_event')
-	+ (SELECT coalesce(sum(pg_stat_get_xact_tuples_returned(x.indexrelid)), 0)
-		FROM pg_index x WHERE x.indrelid = 'relayer_event'::regclass)
-$$;
+CREATE FUNCTION pg_temp.event_reads() RETURNS bigint LANGUAGE sql
+RETURN pg_temp.table_reads('relayer_event');
 CREATE TEMP TABLE ev0 AS SELECT count(*) AS events, 0::bigint AS n FROM relayer_event;
 UPDATE ev0 SET n = pg_temp.event_reads();
 SELECT 1 FROM relayer_event WHERE tx_id = (SELECT max(id) FROM relayer_tx) AND kind = 'lost_mined';
