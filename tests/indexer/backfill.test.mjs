@@ -95,9 +95,15 @@ test('dense blocks: slow start, answers over the ceiling split by size, ranges g
   const url = createDatabase('idx_dense');
   const log = path.join(state, 'dense.log');
   d = startRunwayd(writeConfig('dense', anvil.rpcUrl), url, log, ['--verbose']);
-  const head = await waitCaughtUp(url, provider, CHAIN, d, 300000);
-  await stopRunwayd(d);
-  d = null;
+  let head;
+  try {
+    head = await waitCaughtUp(url, provider, CHAIN, d, 300000);
+  } finally {
+    // a runwayd left running would keep this file's process (and the test)
+    // alive after the node is gone
+    await stopRunwayd(d, head === undefined ? 'SIGKILL' : 'SIGTERM');
+    d = null;
+  }
   const rows = await assertExact(url, head);
   assert.equal(rows, 57500);
   const text = fs.readFileSync(log, 'utf8');
@@ -158,6 +164,10 @@ test('answers in every shape JSON allows are read alike; a malformed answer is f
     assert.match(text, /INFO +\[dense\] blocks \d+-\d+: eth_getLogs from http:\/\/127\.0\.0\.1:\d+: the answer is not JSON \(byte \d+: unexpected character\); fetching them again/);
     assert.doesNotMatch(text, /ERROR|rejected log/);
   } finally {
+    if (d) {
+      await stopRunwayd(d, 'SIGKILL').catch(() => {});
+      d = null;
+    }
     await proxy.close();
   }
 });
