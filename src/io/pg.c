@@ -124,7 +124,6 @@ struct rw_pg {
 	int copy_abort;
 	size_t copy_off;
 	int copy_budget; /* chunks left in this turn */
-	int copy_yield;  /* the budget ran out: resume when writable */
 	int driving;
 	int redrive;
 	void (*close_cb)(void *arg);
@@ -1099,10 +1098,8 @@ static int copy_pump(struct rw_pg *pg)
 				job->sticky = 1;
 			}
 		}
-		if (pg->copy == COPY_STREAMING && pg->copy_budget <= 0) {
-			pg->copy_yield = 1;
-			break;
-		}
+		if (pg->copy == COPY_STREAMING && pg->copy_budget <= 0)
+			break; /* the rest when writable: others get the loop */
 		if (pg->copy == COPY_STREAMING && !pg->copy_abort && pg->copy_buf.len > 0) {
 			int r = PQputCopyData(pg->conn, (const char *)pg->copy_buf.p,
 					      (int)pg->copy_buf.len);
@@ -1322,7 +1319,6 @@ static void drive(struct rw_pg *pg, int readable, int writable)
 		return;
 	}
 	pg->copy_budget = COPY_CHUNKS_PER_TURN;
-	pg->copy_yield = 0;
 	int progress;
 	do {
 		pg->redrive = 0;
@@ -1338,7 +1334,11 @@ static void drive(struct rw_pg *pg, int readable, int writable)
 		if (pg->state == S_READY && flush(pg) < 0)
 			break;
 	} while (pg->state == S_READY && (progress || pg->redrive));
-	int out = pg->want_write || pg->copy_yield ? UV_WRITABLE : 0;
+	/* A COPY with data left is woken by writability, not by the server
+	 * (which waits for that data): the last flush above may have drained
+	 * the socket after the pump stopped on a full one. */
+	int copying = pg->fly_head && (pg->copy == COPY_STREAMING || pg->copy == COPY_ENDING);
+	int out = pg->want_write || copying ? UV_WRITABLE : 0;
 	if (pg->state == S_READY && watch(pg, UV_READABLE | out, 0))
 		conn_lost(pg, "cannot poll the connection's socket", NULL);
 	pg->driving = 0;

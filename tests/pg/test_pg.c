@@ -2,13 +2,16 @@
  * (run under tests/pg/with-pg): connect and close with uv_loop_close() ==
  * 0, bad URL and dead port, prepared statements, a pipelined batch of
  * 1000 statements, transaction atomicity, numeric(78,0) round trips,
- * binary COPY of 100k rows, LISTEN/NOTIFY, reconnect after a server
- * restart mid-batch, close with work queued. */
+ * binary COPY of 100k rows, COPY through a tiny socket buffer,
+ * LISTEN/NOTIFY, reconnect after a server restart mid-batch, close with
+ * work queued. */
 #include "testlib.h"
 
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "err.h"
 #include "pg.h"
@@ -522,6 +525,59 @@ static void copy_100k(void **state)
 	close_db(&c);
 }
 
+/* Shrinks the send buffer of the process's TCP connections (the client's
+ * one connection): every COPY chunk then takes many partial writes, so
+ * the socket keeps turning from full to drained while a chunk is out. */
+static void shrink_sndbuf(void)
+{
+	int found = 0;
+	for (int fd = 3; fd < 1024; fd++) {
+		struct sockaddr_storage a;
+		socklen_t len = sizeof(a);
+		if (getpeername(fd, (struct sockaddr *)&a, &len) != 0 || a.ss_family != AF_INET)
+			continue;
+		int size = 4096;
+		assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size)), 0);
+		found++;
+	}
+	assert_int_equal(found, 1);
+}
+
+/* COPY through a socket that fills and drains all the time: every run
+ * ends (a COPY whose socket drained between two flushes, with nothing
+ * left watching for writable, used to wait for ever with the server
+ * waiting for its data). */
+static void copy_small_sndbuf(void **state)
+{
+	(void)state;
+	struct ctx c;
+	struct rw_pg_config cfg = { .conninfo = db_url, .copy_chunk = 65536 };
+	open_with(&c, &cfg);
+	run_ok(&c, "DROP TABLE IF EXISTS copy_s");
+	run_ok(&c, "CREATE UNLOGGED TABLE copy_s (chain_id bigint, block_number bigint,"
+		   " block_hash bytea, tx_hash bytea, log_index int, \"from\" bytea, \"to\" bytea,"
+		   " value numeric(78,0))");
+	shrink_sndbuf();
+	for (int run = 0; run < 20; run++) {
+		struct rows r = { .total = 5000, .fail_at = -1, .dup_at = -1 };
+		struct box b = { 0 };
+		assert_int_equal(
+			rw_pg_copy_binary(c.pg,
+					  "COPY copy_s (chain_id, block_number, block_hash,"
+					  " tx_hash, log_index, \"from\", \"to\", value)"
+					  " FROM STDIN (FORMAT binary)",
+					  produce_rows, &r, on_reply, &b),
+			0);
+		pt_run_until(&c.loop, &b.calls, 30);
+		if (b.failed)
+			fail_msg("COPY run %d: %s", run, b.message);
+		assert_string_equal(PQcmdTuples(b.res[0]), "5000");
+		box_free(&b);
+	}
+	assert_int_equal(query_int(&c, "SELECT count(*) FROM copy_s"), 100000);
+	close_db(&c);
+}
+
 static void numeric_u256_round_trip(void **state)
 {
 	(void)state;
@@ -808,15 +864,11 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(connect_and_close),
-		cmocka_unit_test(bad_url_and_dead_port),
-		cmocka_unit_test(prepared_round_trip),
-		cmocka_unit_test(pipeline_batch_1000),
-		cmocka_unit_test(transaction_atomic),
-		cmocka_unit_test(numeric_u256_round_trip),
-		cmocka_unit_test(copy_100k),
-		cmocka_unit_test(listen_notify),
-		cmocka_unit_test(reconnect_after_restart),
+		cmocka_unit_test(connect_and_close),   cmocka_unit_test(bad_url_and_dead_port),
+		cmocka_unit_test(prepared_round_trip), cmocka_unit_test(pipeline_batch_1000),
+		cmocka_unit_test(transaction_atomic),  cmocka_unit_test(numeric_u256_round_trip),
+		cmocka_unit_test(copy_100k),           cmocka_unit_test(copy_small_sndbuf),
+		cmocka_unit_test(listen_notify),       cmocka_unit_test(reconnect_after_restart),
 		cmocka_unit_test(close_with_work),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
