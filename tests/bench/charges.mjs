@@ -438,6 +438,17 @@ async function explain(env) {
       SELECT count(*) || ' batches, ' || sum(instances) || ' instances' FROM rw_scheduler_file(${args});
       SELECT 'rw_scheduler_file: ' || round(extract(epoch FROM clock_timestamp() - t) * 1000) || ' ms' FROM t0; ROLLBACK;`));
   }
+  // The calls of a burst as runwayd makes them (one evaluation, then the
+  // backlog), each timed: per call its batches and milliseconds.
+  const mb = opts['max-batches'] || 100;
+  console.log(run(`BEGIN; CREATE TEMP TABLE calls (k int, n bigint, ms numeric);
+    DO $$ DECLARE k int := 0; n bigint; t timestamptz; BEGIN LOOP
+      k := k + 1; t := clock_timestamp();
+      SELECT count(*) INTO n FROM rw_scheduler_file(${CHAIN}, ${opts['batch-size'] || 50}, ${opts['batch-gas'] || 3000000}, 3600, ${mb}, 32);
+      INSERT INTO calls VALUES (k, n, round(extract(epoch FROM clock_timestamp() - t) * 1000));
+      EXIT WHEN n = 0; END LOOP; END $$;
+    SELECT 'a burst, max_batches ${mb}: ' || string_agg(n || ' batches ' || ms || ' ms', ', ' ORDER BY k) FROM calls;
+    ROLLBACK;`));
   // Everything filed and its intents open: what a cycle costs while the relayer works.
   // (a call that has just looked files at most 20 batches, the next ones the rest)
   console.log(run(`BEGIN; CREATE TEMP TABLE n0 AS SELECT 0::bigint AS n;
