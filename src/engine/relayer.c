@@ -822,6 +822,22 @@ static void on_notify(struct rw_pg *pg, const char *channel, const char *payload
 		schedule(rl, 0);
 }
 
+/* The indexer committed blocks (its cursor moved): a receipt the relayer
+ * waits for may be in them. A relayer with nonces open (in flight, or
+ * mined and waiting for their depth or finality) looks at once rather
+ * than at its next poll; one with nothing open ignores it. */
+static void on_head_notify(struct rw_pg *pg, const char *channel, const char *payload, int be_pid,
+			   void *arg)
+{
+	struct rw_relayer *rl = arg;
+	if (rl->stopping || rl->n_txs == 0)
+		return;
+	if (rl->round_active)
+		rl->again = 1;
+	else
+		schedule(rl, 0);
+}
+
 /* ---- life cycle -------------------------------------------------------------------- */
 
 static void bc_close_quietly(struct rw_rpc **bc, size_t n)
@@ -876,6 +892,7 @@ int rw_relayer_new(struct rw_relayer **ret, uv_loop_t *loop, const struct rw_rel
 	rl->chain_id = p->chain->chain_id;
 	snprintf(rl->name, sizeof(rl->name), "%s", p->chain->name);
 	snprintf(rl->channel, sizeof(rl->channel), "rw_relayer_%" PRIu64, rl->chain_id);
+	snprintf(rl->head_channel, sizeof(rl->head_channel), "rw_indexed_%" PRIu64, rl->chain_id);
 	rl->first_round = 1;
 	rl->sk = rw_relayer_key_page();
 	if (!rl->sk) {
@@ -922,6 +939,10 @@ int rw_relayer_start(struct rw_relayer *rl)
 		rw_relayer_say(rl, RW_RELAYER_WARN,
 			       "cannot listen on %s: new intents wait for the next round",
 			       rl->channel);
+	if (rw_pg_listen(rl->p.pg, rl->head_channel, on_head_notify, NULL, rl) < 0)
+		rw_relayer_say(rl, RW_RELAYER_WARN,
+			       "cannot listen on %s: receipts wait for the next round",
+			       rl->head_channel);
 	char fee_cap[RW_U256_DEC_MAX];
 	rw_u256_format_dec(fee_cap, &rl->p.opts.fee_cap);
 	rw_relayer_say(rl, RW_RELAYER_INFO,
@@ -966,8 +987,10 @@ int rw_relayer_stop(struct rw_relayer *rl, void (*on_stopped)(void *arg), void *
 	rl->stopping = 1;
 	rl->on_stopped = on_stopped;
 	rl->stopped_arg = arg;
-	if (rl->started)
+	if (rl->started) {
 		(void)rw_pg_unlisten(rl->p.pg, rl->channel);
+		(void)rw_pg_unlisten(rl->p.pg, rl->head_channel);
+	}
 	uv_timer_stop(rl->timer);
 	uv_close((uv_handle_t *)rl->timer, on_timer_closed);
 	for (size_t i = 0; i < rl->n_bc; i++)

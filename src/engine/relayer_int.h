@@ -271,8 +271,9 @@ struct rw_relayer {
 	struct rw_relayer_params p;
 	uint64_t chain_id;
 	char name[RW_CONFIG_NAME_MAX + 1];
-	char channel[48];
-	uint8_t *sk; /* on its own locked page */
+	char channel[48];      /* rw_relayer_<chain>: an intent was filed */
+	char head_channel[48]; /* rw_indexed_<chain>: the indexer committed blocks */
+	uint8_t *sk;           /* on its own locked page */
 	uint8_t addr[20];
 	char addr_hex[43];   /* lowercase 0x-hex, for JSON-RPC */
 	char addr_bytea[44]; /* "\x..." for SQL */

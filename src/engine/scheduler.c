@@ -246,8 +246,11 @@ static void on_cycle(struct rw_pg *pg, const struct rw_pg_reply *reply, void *ar
 				   : NULL;
 	int more = rw_scheduler_more(batches, s->p.max_batches, left && left[0] == 't');
 	s->gap_ms = rw_scheduler_gap_ms(took, batches);
-	schedule(s, more || s->again ? s->gap_ms
-				     : (s->p.poll_ms > s->gap_ms ? s->p.poll_ms : s->gap_ms));
+	/* more of a burst: at once (the call filed batches, so it moves on);
+	 * a notification that came during the cycle: after the gap */
+	schedule(s, more       ? 0
+		    : s->again ? s->gap_ms
+			       : (s->p.poll_ms > s->gap_ms ? s->p.poll_ms : s->gap_ms));
 	s->again = 0;
 }
 

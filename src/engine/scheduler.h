@@ -15,7 +15,8 @@
  *   listens on), at most one at a time, at least RW_SCHEDULER_MIN_GAP_MS
  *   apart (after a cycle that filed nothing, at least its own length
  *   apart: such cycles take at most half of the time); one that filed
- *   max_batches batches is followed by another at once.
+ *   max_batches batches, or left scheduler_backlog (a burst, filed a call's
+ *   worth at a time: migrations 0029, 0033), is followed by another at once.
  * - A dead database fails the cycle (logged once per outage, counted); the
  *   next cycle tries again. Nothing is kept in memory between cycles: the
  *   claims in PostgreSQL are the state.
@@ -61,7 +62,8 @@ uint64_t rw_scheduler_gap_ms(uint64_t took, int batches);
 /* Whether more may be due right after a cycle that filed `batches` batches
  * with `max_batches` allowed: a full call, or some filed while rows of the
  * burst wait in scheduler_backlog (backlog_left; the call that evaluated
- * files at most 20 batches, migration 0029). Returns 1 or 0. */
+ * files at most 20 batches, migration 0029; one that evaluated part of a
+ * burst leaves the backlog empty, 0033). Returns 1 or 0. */
 int rw_scheduler_more(int batches, unsigned max_batches, int backlog_left);
 
 /* A Balance contract whose mirror trails the chain head by more blocks than

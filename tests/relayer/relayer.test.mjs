@@ -2,7 +2,8 @@
 // filed through SQL are estimated, signed, stored, sent and confirmed once;
 // filing is idempotent by key; a revert at estimation is reported with its
 // decoded reason and nothing is sent; the in-flight cap; a signer that
-// cannot pay keeps its intents queued; keys from keystores; two endpoints.
+// cannot pay keeps its intents queued; keys from keystores; two endpoints;
+// an indexer commit makes a relayer with a nonce open look at once.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -198,6 +199,37 @@ test('every configured endpoint gets the transaction; a dead one does not stop i
   const tx = sqlJson(env.url, `SELECT broadcasts, state FROM relayer_txs WHERE intent_key = 'mint:ep:1'`)[0];
   assert.equal(tx.state, 'mined');
   assert.ok(tx.broadcasts >= 1);
+  assert.deepEqual(await d.stop(), { code: 0, signal: null });
+});
+
+test('an indexer commit (rw_indexed_<chain>) makes a relayer with a nonce open look at once', async () => {
+  const signer = env.wallets[17];
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  const notify = () => sqlRows(env.url, `NOTIFY rw_indexed_${CHAIN_ID}`);
+  await env.rpc('evm_setAutomine', [false]);
+  // a poll of ten minutes: only a notification makes this relayer look sooner
+  const d = new Driver(env, { key: signer.privateKey, args: ['--poll-ms', '600000', '--log-level', 'debug'] }).start();
+  try {
+    const rounds = () => (d.log.match(/round \d+ (done|ended early)/g) || []).length;
+    await waitFor(() => rounds() >= 1, { what: 'the first round' });
+    // nothing open: a commit is no reason to look
+    const idle = rounds();
+    notify();
+    await sleep(1000);
+    assert.equal(rounds(), idle, 'no round for a commit while no nonce is open');
+    // filed: the filing's notification starts the round that sends it
+    fileIntent(env, 'mint:head:1', { target: env.tokenAddress, data: mintData(env.wallets[18].address, 4n),
+      signer: signer.address });
+    await waitFor(() => intent(env, 'mint:head:1').state === 'pending', { what: 'mint:head:1 sent' });
+    await mine(env);
+    await sleep(1000);
+    assert.equal(intent(env, 'mint:head:1').state, 'pending', 'mined, but the relayer has not looked since it sent');
+    notify();
+    await waitStates(env, ['mint:head:1'], ['confirmed', 'final'], { timeoutMs: 15000 });
+    assert.equal(await env.token.balanceOf(env.wallets[18].address), 4n);
+  } finally {
+    await env.rpc('evm_setAutomine', [true]);
+  }
   assert.deepEqual(await d.stop(), { code: 0, signal: null });
 });
 

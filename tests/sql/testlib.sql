@@ -135,7 +135,7 @@ BEGIN
 		PERFORM rwt.emit('ev_balance_instance_created', 6, k, 6, balance, jsonb_build_object(
 			'instance_id', rwt.h32(id_base + k), 'account', account, 'provider', rwt.addr(2048),
 			'price_per_day', 1000000, 'paid', 1000000, 'reserve', 1000000,
-			'paid_until', rwt.block_time(6) + 86400 + k / tie, 'balance_after', 4000000000 - 2000000 * k),
+			'paid_until', rwt.block_time(6) + 86400 + k / tie, 'balance_after', 4000000000 - 2000000::bigint * k),
 			chain);
 	END LOOP;
 END
