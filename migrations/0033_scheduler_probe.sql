@@ -185,19 +185,11 @@ BEGIN
 	-- After a partial look, nothing of it is kept (the rest of the burst was
 	-- not looked at): an empty backlog tells the caller to call again at
 	-- once, and that call, with nothing holding, looks again.
-	IF partial THEN
-		INSERT INTO scheduler_backlog AS b (chain_id, args, made_at, since_block, last_claim,
-			anchor_blocks, anchor_hashes, todo)
-		VALUES (p_chain_id, due_args, made, coalesce(since, -1), last_claim,
-			coalesce(anchors_n, '{}'), coalesce(anchors_h, '{}'), '{}')
-		ON CONFLICT (chain_id) DO UPDATE SET args = EXCLUDED.args, made_at = EXCLUDED.made_at,
-			since_block = EXCLUDED.since_block, last_claim = EXCLUDED.last_claim,
-			anchor_blocks = EXCLUDED.anchor_blocks, anchor_hashes = EXCLUDED.anchor_hashes,
-			todo = EXCLUDED.todo;
-	ELSIF bno[n] = 0 AND since IS NOT NULL THEN
+	IF partial OR (bno[n] = 0 AND since IS NOT NULL) THEN
 		INSERT INTO scheduler_backlog AS b (chain_id, args, made_at, since_block, last_claim,
 			anchor_blocks, anchor_hashes, todo)
 		VALUES (p_chain_id, due_args, made, since, last_claim, anchors_n, anchors_h,
+			CASE WHEN partial THEN '{}' ELSE
 			-- a row constructor over unnest: todo[k] in a query costs O(k) a row
 			ARRAY(SELECT (x.chain_id, x.contract, x.instance_id, x.account, x.action, x.period,
 			              x.attempt, x.reason, x.key, x.price_per_day, x.reserve, x.paid_until,
@@ -205,7 +197,7 @@ BEGIN
 			      FROM unnest(todo) WITH ORDINALITY x (chain_id, contract, instance_id, account, action,
 			           period, attempt, reason, key, price_per_day, reserve, paid_until, grace_until,
 			           periods, gas, now, mirror_block, lag_blocks, o)
-			      WHERE bno[x.o] = 0 ORDER BY x.o))
+			      WHERE bno[x.o] = 0 ORDER BY x.o) END)
 		ON CONFLICT (chain_id) DO UPDATE SET args = EXCLUDED.args, made_at = EXCLUDED.made_at,
 			since_block = EXCLUDED.since_block, last_claim = EXCLUDED.last_claim,
 			anchor_blocks = EXCLUDED.anchor_blocks, anchor_hashes = EXCLUDED.anchor_hashes,
