@@ -120,9 +120,10 @@ int rw_relayer_new(struct rw_relayer **ret, uv_loop_t *loop, const struct rw_rel
  * chain id, and sends again every transaction in flight (same bytes).
  * Listens on channel rw_relayer_<chain_id> so that a filed intent starts a
  * round at once, and on rw_indexed_<chain_id> (the indexer's commits) so
- * that, while nonces are open, a new block is looked at at once. Errors of nodes or the database are logged and retried at
- * the next round; none stops the relayer. Returns 0, or RW_EINVAL when
- * already started or stopping. */
+ * that, while nonces are open, a new block is looked at at once. Errors of
+ * nodes or the database are logged and retried at the next round; none
+ * stops the relayer. Returns 0, or RW_EINVAL when already started or
+ * stopping. */
 int rw_relayer_start(struct rw_relayer *rl);
 
 /* Stops (see Lifetimes). on_stopped(arg) runs from the loop, never from
