@@ -12,11 +12,12 @@
  *   rw_topup_reconcile, rw_topup_expire. A cycle runs every poll interval of
  *   the chain and at once after the indexer commits (the trigger on
  *   indexer_cursor notifies rw_indexed_<chain_id>, which the scheduler
- *   listens on), at most one at a time, at least RW_SCHEDULER_MIN_GAP_MS
- *   apart (after a cycle that filed nothing, at least its own length
- *   apart: such cycles take at most half of the time); one that filed
- *   max_batches batches, or left scheduler_backlog (a burst, filed a call's
- *   worth at a time: migrations 0029, 0033), is followed by another at once.
+ *   listens on), one at a time. One that filed max_batches batches, or
+ *   left scheduler_backlog (a burst, filed a call's worth at a time:
+ *   migrations 0029, 0033), is followed by another at once; otherwise
+ *   cycles are at least RW_SCHEDULER_MIN_GAP_MS apart (after a cycle that
+ *   filed nothing, at least its own length: such cycles take at most half
+ *   of the time).
  * - A dead database fails the cycle (logged once per outage, counted); the
  *   next cycle tries again. Nothing is kept in memory between cycles: the
  *   claims in PostgreSQL are the state.
@@ -47,7 +48,8 @@
 #include "rwconfig.h"
 
 /* Cycles are at least this far apart (notifications come with every
- * indexer commit). */
+ * indexer commit), except the next call of a burst (rw_scheduler_more),
+ * which follows at once. */
 #define RW_SCHEDULER_MIN_GAP_MS 100
 
 /* The least time between the end of a cycle that took `took` ms and filed

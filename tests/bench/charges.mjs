@@ -430,7 +430,9 @@ async function explain(env) {
   await stopRunwayd(d, 'SIGTERM');
   env.d = null;
   const run = (q) => sql(url, q).map((r) => r.join(' | ')).join('\n');
-  const args = `${CHAIN}, ${opts['batch-size'] || 50}, ${opts['batch-gas'] || 3000000}, 3600, ${opts['max-batches'] || 20}, 32`;
+  const fileArgs = (maxBatches) =>
+    `${CHAIN}, ${opts['batch-size'] || 50}, ${opts['batch-gas'] || 3000000}, 3600, ${maxBatches}, 32`;
+  const args = fileArgs(opts['max-batches'] || 20);
   console.log(run(`EXPLAIN (ANALYZE, BUFFERS) SELECT * FROM scheduler_due WHERE chain_id = ${CHAIN} AND lag_blocks <= 32
     ORDER BY contract, action, paid_until, instance_id`));
   for (let k = 0; k < 3; k++) {
@@ -438,13 +440,14 @@ async function explain(env) {
       SELECT count(*) || ' batches, ' || sum(instances) || ' instances' FROM rw_scheduler_file(${args});
       SELECT 'rw_scheduler_file: ' || round(extract(epoch FROM clock_timestamp() - t) * 1000) || ' ms' FROM t0; ROLLBACK;`));
   }
-  // The calls of a burst as runwayd makes them (one evaluation, then the
-  // backlog), each timed: per call its batches and milliseconds.
+  // The calls of a burst as runwayd makes them (a look at a call's worth of
+  // rows at a time, 0033; a backlog after a complete look, 0029), each
+  // timed: per call its batches and milliseconds.
   const mb = opts['max-batches'] || 100;
   console.log(run(`BEGIN; CREATE TEMP TABLE calls (k int, n bigint, ms numeric);
     DO $$ DECLARE k int := 0; n bigint; t timestamptz; BEGIN LOOP
       k := k + 1; t := clock_timestamp();
-      SELECT count(*) INTO n FROM rw_scheduler_file(${CHAIN}, ${opts['batch-size'] || 50}, ${opts['batch-gas'] || 3000000}, 3600, ${mb}, 32);
+      SELECT count(*) INTO n FROM rw_scheduler_file(${fileArgs(mb)});
       INSERT INTO calls VALUES (k, n, round(extract(epoch FROM clock_timestamp() - t) * 1000));
       EXIT WHEN n = 0; END LOOP; END $$;
     SELECT 'a burst, max_batches ${mb}: ' || string_agg(n || ' batches ' || ms || ' ms', ', ' ORDER BY k) FROM calls;

@@ -546,7 +546,9 @@ static void shrink_sndbuf(void)
 /* COPY through a socket that fills and drains all the time: every run
  * ends (a COPY whose socket drained between two flushes, with nothing
  * left watching for writable, used to wait for ever with the server
- * waiting for its data). */
+ * waiting for its data). Its own table, unlogged and without copy_t's key,
+ * so the server reads as fast as it can: with copy_t the old code stalled
+ * in 2 runs of 3, with this one in 3 of 3. */
 static void copy_small_sndbuf(void **state)
 {
 	(void)state;
